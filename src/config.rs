@@ -1,0 +1,640 @@
+//! Init config (typed, validated against `config.schema.json`) and open params (source forms,
+//! validation, token redaction).
+//!
+//! The schema file is the single source of truth for the init config: the plugin returns it
+//! verbatim from its init-schema entry point, and [`InitConfig::parse`] checks keys, types and
+//! ranges by reading the same document, so the two cannot drift apart.
+
+use serde_json::{Map, Value};
+use std::ffi::CStr;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// `config.schema.json`, NUL-terminated for the plugin API.
+pub const SCHEMA_CSTR: &CStr = {
+    const TEXT: &str = concat!(include_str!("../config.schema.json"), "\0");
+    match CStr::from_bytes_with_nul(TEXT.as_bytes()) {
+        Ok(s) => s,
+        Err(_) => panic!("config.schema.json contains a NUL byte"),
+    }
+};
+
+/// The schema text, without the NUL.
+pub fn schema_text() -> &'static str {
+    include_str!("../config.schema.json")
+}
+
+fn schema_properties() -> &'static Map<String, Value> {
+    static PROPS: OnceLock<Map<String, Value>> = OnceLock::new();
+    PROPS.get_or_init(|| {
+        serde_json::from_str::<Value>(schema_text())
+            .ok()
+            .and_then(|v| v.get("properties").and_then(Value::as_object).cloned())
+            .unwrap_or_default()
+    })
+}
+
+/// Validated `init_config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitConfig {
+    /// Largest audit event passed to Falco, in bytes.
+    pub max_event_size: usize,
+    /// Fallback for `ka.cluster.name`; empty means none.
+    pub cluster_name: String,
+    /// Keepalive Ping period.
+    pub ping_interval: Duration,
+    /// No frame and no Pong for this long: the connection is dead.
+    pub dead_timeout: Duration,
+    /// Budget for TCP connect + TLS + WebSocket upgrade.
+    pub connect_timeout: Duration,
+    /// First reconnect delay.
+    pub reconnect_min_backoff: Duration,
+    /// Largest reconnect delay.
+    pub reconnect_max_backoff: Duration,
+    /// Bound of the queue between the reader thread and `next_batch`, in events.
+    pub max_queued_events: usize,
+    /// Extra CA certificates (PEM) for wss.
+    pub ca_cert_file: Option<PathBuf>,
+}
+
+impl Default for InitConfig {
+    fn default() -> Self {
+        // Defaults come from the schema, so they are documented where they are defined.
+        match Self::parse("") {
+            Ok(cfg) => cfg,
+            Err(_) => Self::fallback(),
+        }
+    }
+}
+
+impl InitConfig {
+    fn fallback() -> Self {
+        Self {
+            max_event_size: 262_144,
+            cluster_name: String::new(),
+            ping_interval: Duration::from_secs(5),
+            dead_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            reconnect_min_backoff: Duration::from_secs(1),
+            reconnect_max_backoff: Duration::from_secs(60),
+            max_queued_events: 4096,
+            ca_cert_file: None,
+        }
+    }
+
+    /// Parses and validates `init_config` text. Empty text (Falco passes it when the
+    /// setting is absent) means all defaults.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Self::from_value(&Value::Object(Map::new()));
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => Self::from_value(&value),
+            Err(e) => Err(format!("init_config is not valid JSON ({e})")),
+        }
+    }
+
+    /// Validates an already parsed `init_config` document.
+    pub fn from_value(value: &Value) -> Result<Self, String> {
+        let given = match value {
+            Value::Object(map) => map,
+            Value::Null => &Map::new(),
+            _ => {
+                return Err(
+                    "init_config must be a JSON object, like {\"maxEventSize\": 262144}".into(),
+                )
+            }
+        };
+        let props = schema_properties();
+        let unknown: Vec<&str> = given
+            .keys()
+            .filter(|k| !props.contains_key(*k))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            let allowed: Vec<&str> = props.keys().map(String::as_str).collect();
+            return Err(format!(
+                "init_config has unknown key(s) {}; allowed keys are: {}",
+                quote_list(&unknown),
+                allowed.join(", ")
+            ));
+        }
+        for (key, value) in given {
+            check_against_schema(key, value, &props[key])?;
+        }
+        let int = |key: &str| -> u64 {
+            given
+                .get(key)
+                .or_else(|| props[key].get("default"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        let string = |key: &str| -> String {
+            given
+                .get(key)
+                .or_else(|| props[key].get("default"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let ms = |key: &str| Duration::from_millis(int(key));
+        let ca = string("caCertFile");
+        let cfg = Self {
+            max_event_size: int("maxEventSize") as usize,
+            cluster_name: string("clusterName"),
+            ping_interval: ms("pingIntervalMs"),
+            dead_timeout: ms("deadTimeoutMs"),
+            connect_timeout: ms("connectTimeoutMs"),
+            reconnect_min_backoff: ms("reconnectMinBackoffMs"),
+            reconnect_max_backoff: ms("reconnectMaxBackoffMs"),
+            max_queued_events: int("maxQueuedEvents") as usize,
+            ca_cert_file: (!ca.is_empty()).then(|| PathBuf::from(ca)),
+        };
+        if cfg.dead_timeout <= cfg.ping_interval {
+            return Err(format!(
+                "init_config: deadTimeoutMs ({}) must be larger than pingIntervalMs ({}), or a quiet but healthy connection would be dropped",
+                cfg.dead_timeout.as_millis(),
+                cfg.ping_interval.as_millis()
+            ));
+        }
+        if cfg.reconnect_max_backoff < cfg.reconnect_min_backoff {
+            return Err(format!(
+                "init_config: reconnectMaxBackoffMs ({}) must be at least reconnectMinBackoffMs ({})",
+                cfg.reconnect_max_backoff.as_millis(),
+                cfg.reconnect_min_backoff.as_millis()
+            ));
+        }
+        if let Some(path) = &cfg.ca_cert_file {
+            if !path.is_file() {
+                return Err(format!(
+                    "init_config: caCertFile {:?} is not a readable file; give the path of a PEM CA bundle or leave it out",
+                    path
+                ));
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+fn quote_list(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("{k:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks one value against its schema property (the keywords our schema uses).
+fn check_against_schema(key: &str, value: &Value, prop: &Value) -> Result<(), String> {
+    let want = prop.get("type").and_then(Value::as_str).unwrap_or("");
+    match want {
+        "integer" => {
+            let min = prop.get("minimum").and_then(Value::as_u64).unwrap_or(0);
+            let max = prop
+                .get("maximum")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
+            match value.as_u64() {
+                Some(n) if (min..=max).contains(&n) => Ok(()),
+                Some(n) => Err(format!(
+                    "init_config: {key} = {n} is out of range; allowed: {min} to {max}"
+                )),
+                None => Err(format!(
+                    "init_config: {key} must be a whole number from {min} to {max}, not {value}"
+                )),
+            }
+        }
+        "string" => {
+            let max = prop
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
+            match value.as_str() {
+                Some(s) if s.chars().count() as u64 <= max => Ok(()),
+                Some(_) => Err(format!(
+                    "init_config: {key} is too long; at most {max} characters"
+                )),
+                None => Err(format!("init_config: {key} must be a string, not {value}")),
+            }
+        }
+        "boolean" => match value {
+            Value::Bool(_) => Ok(()),
+            _ => Err(format!(
+                "init_config: {key} must be true or false, not {value}"
+            )),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Where an open instance reads from, parsed from `open_params`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A live LDP WebSocket tail.
+    Tail(TailUrl),
+    /// A local file replayed once, then EOF.
+    File(PathBuf),
+}
+
+/// WebSocket scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain WebSocket, loopback only.
+    Ws,
+    /// WebSocket over TLS.
+    Wss,
+}
+
+/// A WebSocket URL whose `Display` and `Debug` redact the credential (`tk=` and userinfo).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TailUrl {
+    scheme: Scheme,
+    userinfo: Option<String>,
+    host: String,
+    port: u16,
+    /// Path and query, starting with `/`.
+    path_and_query: String,
+}
+
+impl TailUrl {
+    /// `ws` or `wss`.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+    /// Host name or IP literal (IPv6 without brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+    /// TCP port (default 443 for wss, 80 for ws).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    /// Path and query, as sent in the upgrade request.
+    pub fn path_and_query(&self) -> &str {
+        &self.path_and_query
+    }
+
+    /// The full URL, token included. Only for the HTTP request line; never display it.
+    pub fn expose_secret(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        };
+        let userinfo = self
+            .userinfo
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        format!(
+            "{scheme}://{userinfo}{}:{}{}",
+            self.host_for_url(),
+            self.port,
+            self.path_and_query
+        )
+    }
+
+    fn host_for_url(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
+    /// Returns a copy with extra query parameters appended (e.g. `begin`/`end` for a replay).
+    pub fn with_query_params(&self, extra: &[(&str, String)]) -> TailUrl {
+        let mut out = self.clone();
+        for (k, v) in extra {
+            let sep = if out.path_and_query.contains('?') {
+                if out.path_and_query.ends_with('?') || out.path_and_query.ends_with('&') {
+                    ""
+                } else {
+                    "&"
+                }
+            } else {
+                "?"
+            };
+            out.path_and_query.push_str(&format!("{sep}{k}={v}"));
+        }
+        out
+    }
+
+    /// Parses a WebSocket address: `wss://...`, loopback `ws://...`, or scheme-less (wss).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (scheme, rest) = if let Some(rest) = strip_prefix_ci(text, "wss://") {
+            (Scheme::Wss, rest)
+        } else if let Some(rest) = strip_prefix_ci(text, "ws://") {
+            (Scheme::Ws, rest)
+        } else if let Some(idx) = text.find("://") {
+            let scheme = &text[..idx];
+            return Err(format!(
+                "open_params: unsupported scheme {scheme:?}; use the LDP WebSocket address (wss://<cluster>.logs.ovh.com/tail/?tk=<token>, with or without wss://) or a file path"
+            ));
+        } else {
+            (Scheme::Wss, text)
+        };
+        let (authority, path_and_query) = match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+            Some(i) => (&rest[..i], rest[i..].to_owned()),
+            None => (rest, "/".to_owned()),
+        };
+        let path_and_query = path_and_query
+            .split('#')
+            .next()
+            .unwrap_or("/")
+            .to_owned();
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(i) => (Some(authority[..i].to_owned()), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let default_port = match scheme {
+            Scheme::Ws => 80,
+            Scheme::Wss => 443,
+        };
+        let (host, port) = split_host_port(hostport, default_port)?;
+        if host.is_empty() {
+            return Err("open_params: the WebSocket address has no host; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>".into());
+        }
+        let host_ok = host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+        if !host_ok {
+            return Err(format!(
+                "open_params: {host:?} is not a valid host name; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>"
+            ));
+        }
+        if path_and_query.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("open_params: the WebSocket address contains spaces or control characters; paste it exactly as the OVHcloud console gives it".into());
+        }
+        let url = TailUrl {
+            scheme,
+            userinfo,
+            host,
+            port,
+            path_and_query,
+        };
+        if scheme == Scheme::Ws && !is_loopback(&url.host) {
+            return Err(format!(
+                "open_params: plain ws:// is only allowed to a loopback host (for local tests), not to {:?}; use wss:// ({url})",
+                url.host
+            ));
+        }
+        Ok(url)
+    }
+}
+
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    if text.len() >= prefix.len()
+        && text.is_char_boundary(prefix.len())
+        && text[..prefix.len()].eq_ignore_ascii_case(prefix)
+    {
+        Some(&text[prefix.len()..])
+    } else {
+        None
+    }
+}
+
+fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
+    let bad_port = |p: &str| {
+        format!("open_params: {p:?} is not a valid port number (1 to 65535) in the WebSocket address")
+    };
+    if let Some(rest) = hostport.strip_prefix('[') {
+        let Some(end) = rest.find(']') else {
+            return Err("open_params: unclosed '[' in the WebSocket address host".into());
+        };
+        let host = rest[..end].to_owned();
+        let after = &rest[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad_port(p))?,
+            None if after.is_empty() => default_port,
+            None => return Err("open_params: unexpected text after ']' in the host".into()),
+        };
+        return Ok((host, port));
+    }
+    match hostport.rsplit_once(':') {
+        Some((host, p)) => {
+            let port = p
+                .parse::<u16>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad_port(p))?;
+            Ok((host.to_ascii_lowercase(), port))
+        }
+        None => Ok((hostport.to_ascii_lowercase(), default_port)),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+/// Query parameter names whose values are credentials.
+fn is_secret_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "tk"
+        || n.contains("token")
+        || n.contains("key")
+        || n.contains("secret")
+        || n.contains("pass")
+        || n.contains("auth")
+}
+
+/// Redacts credentials in a path-and-query string.
+fn redact_path_and_query(pq: &str) -> String {
+    let Some((path, query)) = pq.split_once('?') else {
+        return pq.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if is_secret_param(k) => format!("{k}=<redacted>"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", parts.join("&"))
+}
+
+impl fmt::Display for TailUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        };
+        let userinfo = if self.userinfo.is_some() {
+            "<redacted>@"
+        } else {
+            ""
+        };
+        let default_port = match self.scheme {
+            Scheme::Ws => 80,
+            Scheme::Wss => 443,
+        };
+        write!(f, "{scheme}://{userinfo}{}", self.host_for_url())?;
+        if self.port != default_port {
+            write!(f, ":{}", self.port)?;
+        }
+        f.write_str(&redact_path_and_query(&self.path_and_query))
+    }
+}
+
+impl fmt::Debug for TailUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TailUrl({self})")
+    }
+}
+
+impl SourceSpec {
+    /// Parses `open_params`. Errors say what is wrong and never contain the token.
+    pub fn parse(params: Option<&str>) -> Result<Self, String> {
+        let text = params.unwrap_or("").trim();
+        if text.is_empty() {
+            return Err("open_params is empty: set it to the LDP WebSocket address of the audit-log stream (e.g. gra1.logs.ovh.com/tail/?tk=<token>, from the OVHcloud console: Monitor in real-time → Copy WebSocket address), or to a file to replay".into());
+        }
+        if let Some(rest) = strip_prefix_ci(text, "file://") {
+            let path = rest.strip_prefix("localhost").unwrap_or(rest);
+            return Self::file(PathBuf::from(path));
+        }
+        let looks_like_path = text.starts_with('/')
+            || text.starts_with("./")
+            || text.starts_with("../")
+            || (!text.contains("://") && !text.contains('?') && std::path::Path::new(text).is_file());
+        if looks_like_path {
+            return Self::file(PathBuf::from(text));
+        }
+        TailUrl::parse(text).map(SourceSpec::Tail)
+    }
+
+    fn file(path: PathBuf) -> Result<Self, String> {
+        if path.as_os_str().is_empty() {
+            return Err("open_params: file:// needs a path, e.g. file:///var/log/audit.jsonl".into());
+        }
+        if !path.is_file() {
+            return Err(format!(
+                "open_params: {} is not a readable file; give the path of a JSON-lines replay file, or the LDP WebSocket address",
+                path.display()
+            ));
+        }
+        Ok(SourceSpec::File(path))
+    }
+}
+
+impl fmt::Display for SourceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceSpec::Tail(url) => write!(f, "{url}"),
+            SourceSpec::File(path) => write!(f, "file {}", path.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "00000000-fake-fake-fake-000000000000";
+
+    #[test]
+    fn defaults_come_from_the_schema() {
+        let cfg = InitConfig::parse("").unwrap();
+        assert_eq!(cfg.max_event_size, 262_144);
+        assert_eq!(cfg.ping_interval, Duration::from_secs(5));
+        assert_eq!(cfg.reconnect_max_backoff, Duration::from_secs(60));
+        assert_eq!(InitConfig::parse("{}").unwrap(), cfg);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = InitConfig::parse(r#"{"maxEventSize": 2048, "bogus": 1, "other": 2}"#).unwrap_err();
+        assert!(err.contains("\"bogus\""), "{err}");
+        assert!(err.contains("\"other\""), "{err}");
+        assert!(err.contains("maxEventSize"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_says_the_range() {
+        let err = InitConfig::parse(r#"{"maxEventSize": 10}"#).unwrap_err();
+        assert!(err.contains("1024 to 67108864"), "{err}");
+        let err = InitConfig::parse(r#"{"pingIntervalMs": "5"}"#).unwrap_err();
+        assert!(err.contains("whole number"), "{err}");
+        let err = InitConfig::parse(r#"{"pingIntervalMs": 5000, "deadTimeoutMs": 4000}"#).unwrap_err();
+        assert!(err.contains("deadTimeoutMs"), "{err}");
+    }
+
+    #[test]
+    fn scheme_less_address_means_wss() {
+        let spec = SourceSpec::parse(Some(&format!("gra1.logs.ovh.com/tail/?tk={TOKEN}"))).unwrap();
+        let SourceSpec::Tail(url) = spec else { panic!("not a tail") };
+        assert_eq!(url.scheme(), Scheme::Wss);
+        assert_eq!(url.host(), "gra1.logs.ovh.com");
+        assert_eq!(url.port(), 443);
+        assert_eq!(url.path_and_query(), format!("/tail/?tk={TOKEN}"));
+        assert_eq!(url.to_string(), "wss://gra1.logs.ovh.com/tail/?tk=<redacted>");
+        assert!(!format!("{url:?}").contains(TOKEN));
+    }
+
+    #[test]
+    fn userinfo_and_token_are_redacted() {
+        let url = TailUrl::parse(&format!("wss://me:{TOKEN}@h.example:8443/tail/?a=1&tk={TOKEN}")).unwrap();
+        let shown = url.to_string();
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert_eq!(shown, "wss://<redacted>@h.example:8443/tail/?a=1&tk=<redacted>");
+        assert!(url.expose_secret().contains(TOKEN));
+    }
+
+    #[test]
+    fn ws_only_to_loopback() {
+        assert!(TailUrl::parse("ws://127.0.0.1:9000/tail/?tk=x").is_ok());
+        assert!(TailUrl::parse("ws://[::1]:9000/").is_ok());
+        assert!(TailUrl::parse("ws://localhost/").is_ok());
+        let err = TailUrl::parse(&format!("ws://gra1.logs.ovh.com/tail/?tk={TOKEN}")).unwrap_err();
+        assert!(err.contains("loopback"), "{err}");
+        assert!(!err.contains(TOKEN), "{err}");
+    }
+
+    #[test]
+    fn refused_forms_say_what_is_wrong() {
+        assert!(SourceSpec::parse(None).unwrap_err().contains("empty"));
+        assert!(SourceSpec::parse(Some("  ")).unwrap_err().contains("empty"));
+        let err = SourceSpec::parse(Some(&format!("https://gra1.logs.ovh.com/?tk={TOKEN}"))).unwrap_err();
+        assert!(err.contains("unsupported scheme"), "{err}");
+        assert!(!err.contains(TOKEN), "{err}");
+        let err = SourceSpec::parse(Some("wss://host:99999/")).unwrap_err();
+        assert!(err.contains("port"), "{err}");
+        let err = SourceSpec::parse(Some("/no/such/file.jsonl")).unwrap_err();
+        assert!(err.contains("not a readable file"), "{err}");
+        let err = SourceSpec::parse(Some("wss://bad host/")).unwrap_err();
+        assert!(err.contains("spaces") || err.contains("host"), "{err}");
+    }
+
+    #[test]
+    fn file_forms() {
+        let path = std::env::temp_dir().join("k8saudit-ovh-config-test.jsonl");
+        std::fs::write(&path, "{}\n").unwrap();
+        let p = path.to_str().unwrap();
+        assert_eq!(SourceSpec::parse(Some(p)).unwrap(), SourceSpec::File(path.clone()));
+        assert_eq!(
+            SourceSpec::parse(Some(&format!("file://{p}"))).unwrap(),
+            SourceSpec::File(path.clone())
+        );
+    }
+
+    #[test]
+    fn query_params_can_be_appended() {
+        let url = TailUrl::parse("ws://127.0.0.1:1/tail/?tk=x").unwrap();
+        let url = url.with_query_params(&[("begin", "10".into()), ("end", "20".into())]);
+        assert_eq!(url.path_and_query(), "/tail/?tk=x&begin=10&end=20");
+    }
+}

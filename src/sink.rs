@@ -1,0 +1,176 @@
+//! The reader side of the queue: turns frames into audit events, counts and logs what it
+//! skips (at a bounded rate), and queues events for `next_batch` with backpressure.
+
+use crate::audit::{self, AuditEvent};
+use crate::frame;
+use crate::metrics::{Metrics, SkipReason};
+use smol::channel::Sender;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// What the reader thread hands to `next_batch`.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// One audit event.
+    Event(AuditEvent),
+    /// The source failed for good; the message is for the user (never contains the token).
+    Fatal(String),
+    /// The source ended (file replay).
+    Eof,
+}
+
+/// The queue was closed: the instance is closing.
+#[derive(Debug)]
+pub(crate) struct Closed;
+
+/// Logs one line per key at most every `period`, with the count of suppressed lines.
+#[derive(Debug)]
+pub(crate) struct RateLimitedLog {
+    period: Duration,
+    slots: Vec<(&'static str, Option<Instant>, u64)>,
+}
+
+impl RateLimitedLog {
+    pub(crate) fn new(period: Duration) -> Self {
+        Self {
+            period,
+            slots: Vec::new(),
+        }
+    }
+
+    /// Logs `msg()` under `key` unless a line with that key was logged within the period.
+    pub(crate) fn log(&mut self, level: log::Level, key: &'static str, msg: impl FnOnce() -> String) {
+        let now = Instant::now();
+        let idx = match self.slots.iter().position(|(k, _, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.slots.push((key, None, 0));
+                self.slots.len() - 1
+            }
+        };
+        let (_, last, suppressed) = &mut self.slots[idx];
+        if last.is_some_and(|t| now.duration_since(t) < self.period) {
+            *suppressed += 1;
+            return;
+        }
+        let more = if *suppressed > 0 {
+            format!(" ({} similar messages suppressed)", *suppressed)
+        } else {
+            String::new()
+        };
+        log::log!(level, "{}{more}", msg());
+        *last = Some(now);
+        *suppressed = 0;
+    }
+}
+
+/// Current time in nanoseconds since the epoch.
+pub(crate) fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// The reader's end of the queue.
+pub(crate) struct Sink {
+    tx: Sender<Item>,
+    metrics: Arc<Metrics>,
+    max_event_size: usize,
+    pub(crate) log: RateLimitedLog,
+}
+
+impl Sink {
+    pub(crate) fn new(tx: Sender<Item>, metrics: Arc<Metrics>, max_event_size: usize) -> Self {
+        Self {
+            tx,
+            metrics,
+            max_event_size,
+            log: RateLimitedLog::new(Duration::from_secs(10)),
+        }
+    }
+
+    /// Shared counters.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Decodes one frame and queues its events, waiting while the queue is full.
+    pub(crate) async fn frame(&mut self, bytes: &[u8]) -> Result<(), Closed> {
+        let received = now_nanos();
+        self.metrics.frames_received.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .bytes_received
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let payload = match frame::decode(bytes) {
+            Ok(p) => p,
+            Err(reason) => {
+                self.skipped(reason, bytes.len(), None);
+                return Ok(());
+            }
+        };
+        let fallback = payload
+            .gelf_timestamp
+            .map(|t| (t * 1e9) as u64)
+            .unwrap_or(received);
+        let mut events = Vec::new();
+        let mut skips = Vec::new();
+        audit::split(
+            &payload.text,
+            fallback,
+            self.max_event_size,
+            &mut |e| events.push(e),
+            &mut |s| skips.push(s),
+        );
+        for s in skips {
+            self.skipped(s.reason, s.size, s.audit_id.as_deref());
+        }
+        for e in events {
+            self.send(Item::Event(e)).await?;
+            self.metrics.events_emitted.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn skipped(&mut self, reason: SkipReason, size: usize, audit_id: Option<&str>) {
+        self.metrics.skipped(reason);
+        let total = self.metrics.skipped_count(reason);
+        let max = self.max_event_size;
+        self.log.log(log::Level::Warn, reason.name(), || match reason {
+            SkipReason::Oversize => format!(
+                "skipped an audit event of {size} bytes (auditID {}): larger than maxEventSize ({max}); raise maxEventSize in init_config to keep such events ({total} skipped so far)",
+                audit_id.unwrap_or("unknown")
+            ),
+            SkipReason::NotJson => format!(
+                "skipped a message of {size} bytes that is not JSON ({total} so far)"
+            ),
+            SkipReason::NotGelf => format!(
+                "skipped a message of {size} bytes that is not an LDP frame with a GELF short_message ({total} so far)"
+            ),
+            SkipReason::NotAudit => format!(
+                "skipped a log message that is not a Kubernetes audit event ({total} so far); is the stream shared with other logs?"
+            ),
+        });
+    }
+
+    async fn send(&self, item: Item) -> Result<(), Closed> {
+        let sent = self.tx.send(item).await.map_err(|_| Closed);
+        self.metrics
+            .queue_depth
+            .store(self.tx.len() as u64, Ordering::Relaxed);
+        sent
+    }
+
+    /// Ends the source with an error for the user.
+    pub(crate) async fn fatal(&self, msg: String) {
+        self.metrics.fatal_errors.fetch_add(1, Ordering::Relaxed);
+        log::error!("{msg}");
+        self.send(Item::Fatal(msg)).await.ok();
+    }
+
+    /// Ends the source normally.
+    pub(crate) async fn eof(&self) {
+        self.send(Item::Eof).await.ok();
+    }
+}

@@ -1,0 +1,217 @@
+//! The open instance: a reader thread running a smol executor (WebSocket tail or file
+//! replay) ⇄ a bounded queue ⇄ `next_batch` on Falco's thread.
+
+use crate::config::{InitConfig, SourceSpec};
+use crate::metrics::{ConnState, Metrics};
+use crate::sink::{Item, Sink};
+use crate::{replay, tail, K8sAuditOvh};
+use falco_plugin::anyhow::{self, Error};
+use falco_plugin::source::{EventBatch, SourcePluginInstance};
+use falco_plugin::FailureReason;
+use futures_lite::FutureExt;
+use smol::channel::{Receiver, Sender, TryRecvError};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Most events handed to Falco in one batch.
+const MAX_BATCH: usize = 1024;
+/// How long `next_batch` waits for a first event before answering `Timeout`.
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+
+/// Tells the reader to stop; it watches the receiving end.
+#[derive(Clone)]
+pub(crate) struct Stop(Receiver<()>);
+
+impl Stop {
+    /// Resolves when the instance is closing.
+    pub(crate) async fn wait(&self) {
+        // The sender never sends: the channel closing is the signal.
+        let _ = self.0.recv().await;
+    }
+
+    /// Whether the instance is closing.
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+/// An open source instance.
+pub struct Instance {
+    rx: Receiver<Item>,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    metrics: Arc<Metrics>,
+    finished: Option<Finished>,
+}
+
+enum Finished {
+    Eof,
+    Fatal(String),
+}
+
+impl Instance {
+    pub(crate) fn open(
+        spec: SourceSpec,
+        config: InitConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, Error> {
+        let (tx, rx) = smol::channel::bounded(config.max_queued_events);
+        let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+        let stop = Stop(stop_rx);
+        let sink = Sink::new(tx, Arc::clone(&metrics), config.max_event_size);
+        metrics.set_state(ConnState::Connecting);
+        log::info!("opening {spec}");
+        let thread_metrics = Arc::clone(&metrics);
+        let thread = std::thread::Builder::new()
+            .name("k8saudit-ovh".into())
+            .spawn(move || {
+                let mut sink = sink;
+                let work = async {
+                    match spec {
+                        SourceSpec::Tail(url) => tail::run(url, &config, &mut sink, &stop).await,
+                        SourceSpec::File(path) => replay::run(&path, &mut sink, &stop).await,
+                    }
+                };
+                // A panic in the reader must not unwind into Falco: it becomes a fatal error.
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| smol::block_on(work)));
+                if outcome.is_err() {
+                    smol::block_on(sink.fatal(
+                        "k8saudit-ovh: internal error in the reader thread (a bug: please report it)"
+                            .into(),
+                    ));
+                }
+                thread_metrics.set_state(ConnState::Stopped);
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the reader thread: {e}"))?;
+        Ok(Self {
+            rx,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            metrics,
+            finished: None,
+        })
+    }
+
+    /// Stops the reader and joins its thread. Idempotent.
+    pub(crate) fn close(&mut self) {
+        // Dropping the stop sender wakes the reader; closing the queue releases a reader
+        // blocked on a full queue.
+        self.stop.take();
+        self.rx.close();
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                log::error!("the reader thread ended with a panic");
+            }
+        }
+    }
+
+    fn take_ready(&mut self, batch: &mut EventBatch) -> Result<usize, Error> {
+        let mut n = 0;
+        while n < MAX_BATCH {
+            match self.rx.try_recv() {
+                Ok(Item::Event(e)) => {
+                    let mut event = Self::plugin_event(&e.payload);
+                    event.metadata.ts = e.ts;
+                    batch.add(event)?;
+                    n += 1;
+                }
+                Ok(Item::Eof) => {
+                    self.finished = Some(Finished::Eof);
+                    break;
+                }
+                Ok(Item::Fatal(msg)) => {
+                    self.finished = Some(Finished::Fatal(msg));
+                    break;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => {
+                    if self.finished.is_none() {
+                        self.finished = Some(Finished::Fatal(
+                            "k8saudit-ovh: the reader thread stopped unexpectedly".into(),
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+        self.metrics
+            .queue_depth
+            .store(self.rx.len() as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn finish(&self) -> Result<(), Error> {
+        match &self.finished {
+            Some(Finished::Eof) => Err(anyhow::anyhow!("end of replay").context(FailureReason::Eof)),
+            Some(Finished::Fatal(msg)) => {
+                Err(anyhow::anyhow!("{msg}").context(FailureReason::Failure))
+            }
+            None => Err(anyhow::anyhow!("no events right now").context(FailureReason::Timeout)),
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl SourcePluginInstance for Instance {
+    type Plugin = K8sAuditOvh;
+
+    fn next_batch(&mut self, _plugin: &mut K8sAuditOvh, batch: &mut EventBatch) -> Result<(), Error> {
+        if self.finished.is_some() {
+            return self.finish();
+        }
+        let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut n = self.take_ready(batch)?;
+            if n == 0 && self.finished.is_none() {
+                // Nothing queued: wait briefly for the first event, never long.
+                let rx = self.rx.clone();
+                let ready = smol::block_on(
+                    async { rx.recv().await.ok() }
+                        .or(async {
+                            smol::Timer::after(BATCH_WAIT).await;
+                            None
+                        }),
+                );
+                if let Some(item) = ready {
+                    n = self.push_first(item, batch)?;
+                    n += self.take_ready(batch)?;
+                }
+            }
+            Ok::<usize, Error>(n)
+        }));
+        match guarded {
+            Ok(Ok(n)) if n > 0 => Ok(()),
+            Ok(Ok(_)) => self.finish(),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(anyhow::anyhow!("k8saudit-ovh: internal error in next_batch (a bug: please report it)")),
+        }
+    }
+}
+
+impl Instance {
+    fn push_first(&mut self, item: Item, batch: &mut EventBatch) -> Result<usize, Error> {
+        match item {
+            Item::Event(e) => {
+                let mut event = Self::plugin_event(&e.payload);
+                event.metadata.ts = e.ts;
+                batch.add(event)?;
+                Ok(1)
+            }
+            Item::Eof => {
+                self.finished = Some(Finished::Eof);
+                Ok(0)
+            }
+            Item::Fatal(msg) => {
+                self.finished = Some(Finished::Fatal(msg));
+                Ok(0)
+            }
+        }
+    }
+}
