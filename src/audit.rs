@@ -242,7 +242,10 @@ mod tests {
             parse_rfc3339_nanos("2025-02-10T10:15:40.102611123+01:00"),
             Some(1_739_178_940_102_611_123)
         );
-        assert_eq!(parse_rfc3339_nanos("2024-02-29T00:00:00Z"), Some(1_709_164_800_000_000_000));
+        assert_eq!(
+            parse_rfc3339_nanos("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000_000_000)
+        );
         for bad in [
             "2023-02-29T00:00:00Z",
             "2025-02-10 09:15:40Z",
@@ -262,8 +265,14 @@ mod tests {
                     {"kind":"EventList","items":[{"auditID":"2"},{"auditID":"3"}]}]"#;
         let (ev, sk) = run(p, 1 << 20);
         assert!(sk.is_empty());
-        let ids: Vec<_> = ev.iter().map(|e| String::from_utf8_lossy(&e.payload).into_owned()).collect();
-        assert_eq!(ids[0], r#"{"kind":"Event","auditID":"1","stageTimestamp":"1970-01-01T00:00:01Z"}"#);
+        let ids: Vec<_> = ev
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.payload).into_owned())
+            .collect();
+        assert_eq!(
+            ids[0],
+            r#"{"kind":"Event","auditID":"1","stageTimestamp":"1970-01-01T00:00:01Z"}"#
+        );
         assert_eq!(ids[1], r#"{"auditID":"2"}"#);
         assert_eq!(ids[2], r#"{"auditID":"3"}"#);
         assert_eq!(ev[0].ts, 1_000_000_000);
@@ -272,7 +281,13 @@ mod tests {
 
     #[test]
     fn non_audit_payloads_are_one_skip() {
-        for p in [r#"{"kind":"Pod"}"#, "42", r#""text""#, "{", r#"{"auditID":"x"}"#] {
+        for p in [
+            r#"{"kind":"Pod"}"#,
+            "42",
+            r#""text""#,
+            "{",
+            r#"{"auditID":"x"}"#,
+        ] {
             let (ev, sk) = run(p, 1 << 20);
             assert!(ev.is_empty(), "{p}");
             assert_eq!(sk.len(), 1, "{p}");
@@ -282,7 +297,10 @@ mod tests {
 
     #[test]
     fn oversize_events_are_skipped_with_their_id() {
-        let big = format!(r#"{{"kind":"Event","auditID":"big","pad":"{}"}}"#, "x".repeat(2000));
+        let big = format!(
+            r#"{{"kind":"Event","auditID":"big","pad":"{}"}}"#,
+            "x".repeat(2000)
+        );
         let p = format!(r#"[{big},{{"kind":"Event","auditID":"small"}}]"#);
         let (ev, sk) = run(&p, 1024);
         assert_eq!(ev.len(), 1);

@@ -341,11 +341,7 @@ impl TailUrl {
             Some(i) => (&rest[..i], rest[i..].to_owned()),
             None => (rest, "/".to_owned()),
         };
-        let path_and_query = path_and_query
-            .split('#')
-            .next()
-            .unwrap_or("/")
-            .to_owned();
+        let path_and_query = path_and_query.split('#').next().unwrap_or("/").to_owned();
         let (userinfo, hostport) = match authority.rfind('@') {
             Some(i) => (Some(authority[..i].to_owned()), &authority[i + 1..]),
             None => (None, authority),
@@ -366,7 +362,10 @@ impl TailUrl {
                 "open_params: {host:?} is not a valid host name; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>"
             ));
         }
-        if path_and_query.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if path_and_query
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err("open_params: the WebSocket address contains spaces or control characters; paste it exactly as the OVHcloud console gives it".into());
         }
         let url = TailUrl {
@@ -399,7 +398,9 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 
 fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
     let bad_port = |p: &str| {
-        format!("open_params: {p:?} is not a valid port number (1 to 65535) in the WebSocket address")
+        format!(
+            "open_params: {p:?} is not a valid port number (1 to 65535) in the WebSocket address"
+        )
     };
     if let Some(rest) = hostport.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
@@ -510,7 +511,9 @@ impl SourceSpec {
         let looks_like_path = text.starts_with('/')
             || text.starts_with("./")
             || text.starts_with("../")
-            || (!text.contains("://") && !text.contains('?') && std::path::Path::new(text).is_file());
+            || (!text.contains("://")
+                && !text.contains('?')
+                && std::path::Path::new(text).is_file());
         if looks_like_path {
             return Self::file(PathBuf::from(text));
         }
@@ -519,7 +522,9 @@ impl SourceSpec {
 
     fn file(path: PathBuf) -> Result<Self, String> {
         if path.as_os_str().is_empty() {
-            return Err("open_params: file:// needs a path, e.g. file:///var/log/audit.jsonl".into());
+            return Err(
+                "open_params: file:// needs a path, e.g. file:///var/log/audit.jsonl".into(),
+            );
         }
         if !path.is_file() {
             return Err(format!(
@@ -557,7 +562,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = InitConfig::parse(r#"{"maxEventSize": 2048, "bogus": 1, "other": 2}"#).unwrap_err();
+        let err =
+            InitConfig::parse(r#"{"maxEventSize": 2048, "bogus": 1, "other": 2}"#).unwrap_err();
         assert!(err.contains("\"bogus\""), "{err}");
         assert!(err.contains("\"other\""), "{err}");
         assert!(err.contains("maxEventSize"), "{err}");
@@ -569,28 +575,40 @@ mod tests {
         assert!(err.contains("1024 to 67108864"), "{err}");
         let err = InitConfig::parse(r#"{"pingIntervalMs": "5"}"#).unwrap_err();
         assert!(err.contains("whole number"), "{err}");
-        let err = InitConfig::parse(r#"{"pingIntervalMs": 5000, "deadTimeoutMs": 4000}"#).unwrap_err();
+        let err =
+            InitConfig::parse(r#"{"pingIntervalMs": 5000, "deadTimeoutMs": 4000}"#).unwrap_err();
         assert!(err.contains("deadTimeoutMs"), "{err}");
     }
 
     #[test]
     fn scheme_less_address_means_wss() {
         let spec = SourceSpec::parse(Some(&format!("gra1.logs.ovh.com/tail/?tk={TOKEN}"))).unwrap();
-        let SourceSpec::Tail(url) = spec else { panic!("not a tail") };
+        let SourceSpec::Tail(url) = spec else {
+            panic!("not a tail")
+        };
         assert_eq!(url.scheme(), Scheme::Wss);
         assert_eq!(url.host(), "gra1.logs.ovh.com");
         assert_eq!(url.port(), 443);
         assert_eq!(url.path_and_query(), format!("/tail/?tk={TOKEN}"));
-        assert_eq!(url.to_string(), "wss://gra1.logs.ovh.com/tail/?tk=<redacted>");
+        assert_eq!(
+            url.to_string(),
+            "wss://gra1.logs.ovh.com/tail/?tk=<redacted>"
+        );
         assert!(!format!("{url:?}").contains(TOKEN));
     }
 
     #[test]
     fn userinfo_and_token_are_redacted() {
-        let url = TailUrl::parse(&format!("wss://me:{TOKEN}@h.example:8443/tail/?a=1&tk={TOKEN}")).unwrap();
+        let url = TailUrl::parse(&format!(
+            "wss://me:{TOKEN}@h.example:8443/tail/?a=1&tk={TOKEN}"
+        ))
+        .unwrap();
         let shown = url.to_string();
         assert!(!shown.contains(TOKEN), "{shown}");
-        assert_eq!(shown, "wss://<redacted>@h.example:8443/tail/?a=1&tk=<redacted>");
+        assert_eq!(
+            shown,
+            "wss://<redacted>@h.example:8443/tail/?a=1&tk=<redacted>"
+        );
         assert!(url.expose_secret().contains(TOKEN));
     }
 
@@ -608,7 +626,8 @@ mod tests {
     fn refused_forms_say_what_is_wrong() {
         assert!(SourceSpec::parse(None).unwrap_err().contains("empty"));
         assert!(SourceSpec::parse(Some("  ")).unwrap_err().contains("empty"));
-        let err = SourceSpec::parse(Some(&format!("https://gra1.logs.ovh.com/?tk={TOKEN}"))).unwrap_err();
+        let err =
+            SourceSpec::parse(Some(&format!("https://gra1.logs.ovh.com/?tk={TOKEN}"))).unwrap_err();
         assert!(err.contains("unsupported scheme"), "{err}");
         assert!(!err.contains(TOKEN), "{err}");
         let err = SourceSpec::parse(Some("wss://host:99999/")).unwrap_err();
@@ -624,7 +643,10 @@ mod tests {
         let path = std::env::temp_dir().join("k8saudit-ovh-config-test.jsonl");
         std::fs::write(&path, "{}\n").unwrap();
         let p = path.to_str().unwrap();
-        assert_eq!(SourceSpec::parse(Some(p)).unwrap(), SourceSpec::File(path.clone()));
+        assert_eq!(
+            SourceSpec::parse(Some(p)).unwrap(),
+            SourceSpec::File(path.clone())
+        );
         assert_eq!(
             SourceSpec::parse(Some(&format!("file://{p}"))).unwrap(),
             SourceSpec::File(path.clone())

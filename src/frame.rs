@@ -48,8 +48,7 @@ pub fn decode(frame: &[u8]) -> Result<Payload<'_>, SkipReason> {
             gelf_timestamp: None,
         });
     };
-    let message: String =
-        serde_json::from_str(message.get()).map_err(|_| SkipReason::NotGelf)?;
+    let message: String = serde_json::from_str(message.get()).map_err(|_| SkipReason::NotGelf)?;
     let gelf_raw: &RawValue = serde_json::from_str(&message).map_err(|_| SkipReason::NotGelf)?;
     let gelf = object(gelf_raw.get()).ok_or(SkipReason::NotGelf)?;
     let short: String = gelf
@@ -99,8 +98,14 @@ mod tests {
         assert_eq!(decode(b"not json").unwrap_err(), SkipReason::NotJson);
         assert_eq!(decode(b"{\"a\":NaN}").unwrap_err(), SkipReason::NotJson);
         assert_eq!(decode(b"\xff\xfe").unwrap_err(), SkipReason::NotJson);
-        assert_eq!(decode(br#"{"message": 3}"#).unwrap_err(), SkipReason::NotGelf);
-        assert_eq!(decode(br#"{"message": "plain text log"}"#).unwrap_err(), SkipReason::NotGelf);
+        assert_eq!(
+            decode(br#"{"message": 3}"#).unwrap_err(),
+            SkipReason::NotGelf
+        );
+        assert_eq!(
+            decode(br#"{"message": "plain text log"}"#).unwrap_err(),
+            SkipReason::NotGelf
+        );
         assert_eq!(
             decode(br#"{"message": "{\"version\":\"1.1\",\"host\":\"h\"}"}"#).unwrap_err(),
             SkipReason::NotGelf

@@ -100,10 +100,16 @@ impl Metrics {
     pub fn to_falco(&self) -> Vec<Metric> {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mono = |name: &'static std::ffi::CStr, v: u64| {
-            Metric::new(MetricLabel::new(name, MetricType::Monotonic), MetricValue::U64(v))
+            Metric::new(
+                MetricLabel::new(name, MetricType::Monotonic),
+                MetricValue::U64(v),
+            )
         };
         let gauge = |name: &'static std::ffi::CStr, v: u64| {
-            Metric::new(MetricLabel::new(name, MetricType::NonMonotonic), MetricValue::U64(v))
+            Metric::new(
+                MetricLabel::new(name, MetricType::NonMonotonic),
+                MetricValue::U64(v),
+            )
         };
         vec![
             mono(c"frames_received", get(&self.frames_received)),

@@ -5,15 +5,15 @@ use crate::config::{schema_text, InitConfig, SourceSpec};
 use crate::metrics::Metrics;
 use crate::source::Instance;
 use falco_plugin::anyhow::{self, Error};
+use falco_plugin::base::Json;
 use falco_plugin::base::{Metric, Plugin};
 use falco_plugin::event::PluginEvent;
-use falco_plugin::base::Json;
 use falco_plugin::schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use falco_plugin::serde::{Deserialize, Deserializer};
-use std::borrow::Cow;
 use falco_plugin::source::{EventInput, SourcePlugin};
 use falco_plugin::tables::TablesInput;
 use falco_plugin::{extract_plugin, plugin, source_plugin};
+use std::borrow::Cow;
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
@@ -106,7 +106,9 @@ impl SourcePlugin for K8sAuditOvh {
         let event = event.event()?;
         let data = event.params.event_data;
         // Payloads are the audit event's JSON; anything else is rendered lossily, never an error.
-        let text = String::from_utf8_lossy(data).into_owned().replace('\0', "\\u0000");
+        let text = String::from_utf8_lossy(data)
+            .into_owned()
+            .replace('\0', "\\u0000");
         CString::new(text).map_err(|e| anyhow::anyhow!("{e}"))
     }
 }

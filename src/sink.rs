@@ -40,7 +40,12 @@ impl RateLimitedLog {
     }
 
     /// Logs `msg()` under `key` unless a line with that key was logged within the period.
-    pub(crate) fn log(&mut self, level: log::Level, key: &'static str, msg: impl FnOnce() -> String) {
+    pub(crate) fn log(
+        &mut self,
+        level: log::Level,
+        key: &'static str,
+        msg: impl FnOnce() -> String,
+    ) {
         let now = Instant::now();
         let idx = match self.slots.iter().position(|(k, _, _)| *k == key) {
             Some(i) => i,
@@ -71,6 +76,14 @@ pub(crate) fn now_nanos() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// GELF timestamps are float seconds with (at most) microsecond meaning; converting the
+/// fraction on its own keeps `...05.25` from becoming `...05.249999872`.
+fn gelf_nanos(t: f64) -> u64 {
+    let secs = t.trunc();
+    let micros = ((t - secs) * 1e6).round() as u64;
+    (secs as u64) * 1_000_000_000 + micros * 1000
 }
 
 /// The reader's end of the queue.
@@ -110,10 +123,7 @@ impl Sink {
                 return Ok(());
             }
         };
-        let fallback = payload
-            .gelf_timestamp
-            .map(|t| (t * 1e9) as u64)
-            .unwrap_or(received);
+        let fallback = payload.gelf_timestamp.map(gelf_nanos).unwrap_or(received);
         let mut events = Vec::new();
         let mut skips = Vec::new();
         audit::split(

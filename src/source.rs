@@ -145,7 +145,9 @@ impl Instance {
 
     fn finish(&self) -> Result<(), Error> {
         match &self.finished {
-            Some(Finished::Eof) => Err(anyhow::anyhow!("end of replay").context(FailureReason::Eof)),
+            Some(Finished::Eof) => {
+                Err(anyhow::anyhow!("end of replay").context(FailureReason::Eof))
+            }
             Some(Finished::Fatal(msg)) => {
                 Err(anyhow::anyhow!("{msg}").context(FailureReason::Failure))
             }
@@ -163,7 +165,11 @@ impl Drop for Instance {
 impl SourcePluginInstance for Instance {
     type Plugin = K8sAuditOvh;
 
-    fn next_batch(&mut self, _plugin: &mut K8sAuditOvh, batch: &mut EventBatch) -> Result<(), Error> {
+    fn next_batch(
+        &mut self,
+        _plugin: &mut K8sAuditOvh,
+        batch: &mut EventBatch,
+    ) -> Result<(), Error> {
         if self.finished.is_some() {
             return self.finish();
         }
@@ -172,13 +178,10 @@ impl SourcePluginInstance for Instance {
             if n == 0 && self.finished.is_none() {
                 // Nothing queued: wait briefly for the first event, never long.
                 let rx = self.rx.clone();
-                let ready = smol::block_on(
-                    async { rx.recv().await.ok() }
-                        .or(async {
-                            smol::Timer::after(BATCH_WAIT).await;
-                            None
-                        }),
-                );
+                let ready = smol::block_on(async { rx.recv().await.ok() }.or(async {
+                    smol::Timer::after(BATCH_WAIT).await;
+                    None
+                }));
                 if let Some(item) = ready {
                     n = self.push_first(item, batch)?;
                     n += self.take_ready(batch)?;
@@ -190,7 +193,9 @@ impl SourcePluginInstance for Instance {
             Ok(Ok(n)) if n > 0 => Ok(()),
             Ok(Ok(_)) => self.finish(),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(anyhow::anyhow!("k8saudit-ovh: internal error in next_batch (a bug: please report it)")),
+            Err(_) => Err(anyhow::anyhow!(
+                "k8saudit-ovh: internal error in next_batch (a bug: please report it)"
+            )),
         }
     }
 }
