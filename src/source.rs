@@ -148,9 +148,8 @@ impl Instance {
             Some(Finished::Eof) => {
                 Err(anyhow::anyhow!("end of replay").context(FailureReason::Eof))
             }
-            Some(Finished::Fatal(msg)) => {
-                Err(anyhow::anyhow!("{msg}").context(FailureReason::Failure))
-            }
+            // No FailureReason context: Falco shows the outermost message, which must be ours.
+            Some(Finished::Fatal(msg)) => Err(anyhow::anyhow!("{msg}")),
             None => Err(anyhow::anyhow!("no events right now").context(FailureReason::Timeout)),
         }
     }

@@ -14,17 +14,24 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Path of the cdylib cargo built for this test run.
 pub fn plugin_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("K8SAUDIT_OVH_PLUGIN") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("current_exe");
     // target/<profile>/deps/<test-binary>: cargo test builds the cdylib into deps/ (the copy
     // in target/<profile>/ is only refreshed by cargo build, so it may be stale).
     let deps = exe.parent().expect("deps dir");
+    // Examples live in target/<profile>/examples/, next to deps/.
     let candidates = [
         Some(deps.join("libk8saudit_ovh.so")),
+        deps.parent()
+            .map(|p| p.join("deps").join("libk8saudit_ovh.so")),
         deps.parent().map(|p| p.join("libk8saudit_ovh.so")),
     ];
     candidates
@@ -58,6 +65,13 @@ pub struct LogLine {
 }
 
 static LOGS: Mutex<Vec<LogLine>> = Mutex::new(Vec::new());
+static ECHO_LOGS: AtomicBool = AtomicBool::new(false);
+
+/// Also print every plugin log line to stderr (as Falco would); `K8SAUDIT_TEST_LOGS=1` does
+/// the same for tests.
+pub fn echo_logs(on: bool) {
+    ECHO_LOGS.store(on, Ordering::Relaxed);
+}
 
 /// Every log line any plugin instance sent so far in this process.
 pub fn captured_logs() -> Vec<LogLine> {
@@ -77,7 +91,7 @@ unsafe extern "C-unwind" fn log_fn(
     let message = unsafe { CStr::from_ptr(msg) }
         .to_string_lossy()
         .into_owned();
-    if std::env::var_os("K8SAUDIT_TEST_LOGS").is_some() {
+    if ECHO_LOGS.load(Ordering::Relaxed) || std::env::var_os("K8SAUDIT_TEST_LOGS").is_some() {
         eprintln!("[plugin log {sev}] {message}");
     }
     LOGS.lock().unwrap().push(LogLine {
