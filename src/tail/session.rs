@@ -1,0 +1,209 @@
+//! One connected WebSocket: frames into the sink, keepalive Pings, dead-connection detection,
+//! and a prompt, polite end when the instance closes.
+//!
+//! Liveness is "the server sent something": any byte read, a frame, a Ping or a Pong. A quiet
+//! stream whose server answers our Pings stays up forever; one that answers nothing for
+//! `deadTimeoutMs` is dropped. Time spent waiting on a full queue (Falco slower than the
+//! stream) is backpressure, not silence: the clock restarts once the sink took the frame.
+
+use super::dial::{describe_ws_error, Ws};
+use crate::config::InitConfig;
+use crate::metrics::SkipReason;
+use crate::sink::Sink;
+use crate::source::Stop;
+use async_tungstenite::tungstenite::error::CapacityError;
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use async_tungstenite::tungstenite::protocol::CloseFrame;
+use async_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use futures_lite::{FutureExt, StreamExt};
+use smol::Timer;
+use std::time::{Duration, Instant};
+
+/// How a connected session ended.
+#[derive(Debug)]
+pub(crate) enum SessionEnd {
+    /// The instance is closing.
+    Stopped,
+    /// The connection is gone; dial again. `worked`: the server sent at least one frame
+    /// (data, Ping or Pong), so the next failure starts the backoff afresh.
+    Lost { reason: String, worked: bool },
+}
+
+enum Wake {
+    Stop,
+    Read(Option<Result<Message, WsError>>),
+    Tick,
+}
+
+/// Reads `ws` into `sink` until the connection ends or `stop`.
+pub(crate) async fn run(
+    ws: &mut Ws,
+    config: &InitConfig,
+    sink: &mut Sink,
+    stop: &Stop,
+) -> SessionEnd {
+    let mut last_heard = Instant::now();
+    let mut bytes_seen = ws.get_ref().bytes_read();
+    let mut next_ping = last_heard + config.ping_interval;
+    let mut pings: u64 = 0;
+    let mut worked = false;
+    let dead = |worked| SessionEnd::Lost {
+        reason: format!(
+            "nothing received, not even a Pong, for deadTimeoutMs ({} ms)",
+            config.dead_timeout.as_millis()
+        ),
+        worked,
+    };
+    loop {
+        if stop.is_set() {
+            return SessionEnd::Stopped;
+        }
+        // Bytes of a frame still arriving count as life, even before the frame is whole.
+        let read = ws.get_ref().bytes_read();
+        if read != bytes_seen {
+            bytes_seen = read;
+            last_heard = last_heard.max(Instant::now());
+        }
+        let now = Instant::now();
+        let dead_at = last_heard + config.dead_timeout;
+        if now >= dead_at {
+            return dead(worked);
+        }
+        if now >= next_ping {
+            pings += 1;
+            let ping = ws.send(Message::Ping(Bytes::copy_from_slice(&pings.to_be_bytes())));
+            let sent = async { Some(ping.await) }
+                .or(async {
+                    Timer::at(dead_at).await;
+                    None
+                })
+                .or(async {
+                    stop.wait().await;
+                    Some(Ok(()))
+                })
+                .await;
+            match sent {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    return SessionEnd::Lost {
+                        reason: format!("sending a Ping failed: {}", describe_ws_error(&e)),
+                        worked,
+                    }
+                }
+                None => return dead(worked),
+            }
+            next_ping = Instant::now() + config.ping_interval;
+            continue;
+        }
+        let wake = async {
+            stop.wait().await;
+            Wake::Stop
+        }
+        .or(async { Wake::Read(ws.next().await) })
+        .or(async {
+            Timer::at(next_ping.min(dead_at)).await;
+            Wake::Tick
+        })
+        .await;
+        let message = match wake {
+            Wake::Stop => return SessionEnd::Stopped,
+            Wake::Tick => continue,
+            Wake::Read(Some(Ok(m))) => m,
+            Wake::Read(Some(Err(e))) => {
+                return SessionEnd::Lost {
+                    reason: read_failed(&e, sink),
+                    worked,
+                }
+            }
+            Wake::Read(None) => {
+                return SessionEnd::Lost {
+                    reason: "the server closed the connection".into(),
+                    worked,
+                }
+            }
+        };
+        match message {
+            Message::Text(text) => {
+                worked = true;
+                if sink.frame(text.as_bytes()).await.is_err() {
+                    return SessionEnd::Stopped;
+                }
+            }
+            Message::Binary(bytes) => {
+                worked = true;
+                if sink.frame(&bytes).await.is_err() {
+                    return SessionEnd::Stopped;
+                }
+            }
+            // tungstenite queues the Pong for a Ping and sends it on the next read.
+            Message::Ping(_) | Message::Pong(_) => worked = true,
+            Message::Close(frame) => {
+                return SessionEnd::Lost {
+                    reason: match frame {
+                        Some(f) if f.reason.is_empty() => {
+                            format!(
+                                "the server closed the WebSocket (code {})",
+                                u16::from(f.code)
+                            )
+                        }
+                        Some(f) => format!(
+                            "the server closed the WebSocket (code {}: {:?})",
+                            u16::from(f.code),
+                            f.reason.chars().take(120).collect::<String>()
+                        ),
+                        None => "the server closed the WebSocket".into(),
+                    },
+                    worked,
+                }
+            }
+            Message::Frame(_) => {}
+        }
+        // After the sink took the frame, possibly having waited for room in the queue.
+        last_heard = Instant::now();
+    }
+}
+
+/// Explains a read error, counting and logging the ones that are about a message.
+fn read_failed(e: &WsError, sink: &mut Sink) -> String {
+    match e {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            sink.metrics().skipped(SkipReason::Oversize);
+            let (size, max_size) = (*size, *max_size);
+            sink.log.log(log::Level::Warn, "oversize_message", || {
+                format!(
+                    "skipped a WebSocket message of {size} bytes, over the {max_size} bytes this plugin reads in one message; the connection is dialled again (its events are larger than maxEventSize anyway)"
+                )
+            });
+            format!("a message of {size} bytes exceeded the {max_size}-byte limit")
+        }
+        WsError::Utf8(_) => {
+            sink.metrics().skipped(SkipReason::NotJson);
+            sink.log.log(log::Level::Warn, "invalid_utf8", || {
+                "skipped a text frame that is not valid UTF-8; the connection is dialled again"
+                    .into()
+            });
+            "a text frame was not valid UTF-8".into()
+        }
+        other => describe_ws_error(other),
+    }
+}
+
+/// Ends the connection politely: a Close frame, then the server's Close or EOF, all within
+/// `budget`; past it the socket is just dropped.
+pub(crate) async fn close(ws: &mut Ws, budget: Duration) {
+    let polite = async {
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "falco k8saudit-ovh closing".into(),
+        };
+        // After the server's own Close this only flushes our reply.
+        if ws.close(Some(frame)).await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    };
+    polite
+        .or(async {
+            Timer::after(budget).await;
+        })
+        .await;
+}
