@@ -230,12 +230,24 @@ pub(crate) fn tls_failure(detail: &str, url: &TailUrl) -> DialError {
     let lower = detail.to_ascii_lowercase();
     if lower.contains("certificate verify failed") || lower.contains("hostname mismatch") {
         DialError::Fatal(format!(
-            "TLS certificate verification failed for {} ({detail}). The server's certificate is not trusted for this host name: if it is signed by a private CA, give that CA with caCertFile in init_config or with the SSL_CERT_FILE environment variable; check also that the address in open_params is the one the OVHcloud console gives. Verification cannot be turned off",
-            url.host()
+            "TLS certificate verification failed for {}: {}. The server's certificate is not trusted for this host name: if it is signed by a private CA, give that CA with caCertFile in init_config or with the SSL_CERT_FILE environment variable; check also that the address in open_params is the one the OVHcloud console gives. Verification cannot be turned off",
+            url.host(),
+            verify_reason(detail)
         ))
     } else {
         DialError::Retry(format!("TLS handshake failed: {detail}"))
     }
+}
+
+/// OpenSSL's verdict, e.g. "unable to get local issuer certificate", from native-tls's
+/// "error:…:certificate verify failed:…: (verdict)"; the whole text when there is none.
+fn verify_reason(detail: &str) -> &str {
+    detail
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|d| d.rsplit_once(" (").map(|(_, why)| why))
+        .filter(|why| !why.is_empty())
+        .unwrap_or(detail)
 }
 
 /// Classifies an HTTP answer other than 101 to the upgrade. 400/401/403/404 cannot get
@@ -401,7 +413,11 @@ mod tests {
             msg.contains("caCertFile") && msg.contains("SSL_CERT_FILE"),
             "{msg}"
         );
-        assert!(msg.contains("self-signed"), "{msg}");
+        assert!(
+            msg.contains("for gra1.logs.ovh.com: self-signed certificate in certificate chain."),
+            "{msg}"
+        );
+        assert!(!msg.contains("statem"), "OpenSSL internals left out: {msg}");
         assert!(matches!(
             tls_failure("unexpected EOF", &url()),
             DialError::Retry(_)
