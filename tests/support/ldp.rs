@@ -1,0 +1,91 @@
+//! LDP frames and settings for the tail tests: audit events wrapped as LDP sends them, a fake
+//! token that must never show up in a log line, and an init config with short timings.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+
+/// The `tk=` value of every test URL. Any log line or error containing it is a leak.
+pub const FAKE_TOKEN: &str = "00000000-fake-fake-fake-000000000000";
+
+/// A minimal audit event.
+pub fn event(id: &str, stage_timestamp: &str) -> Value {
+    json!({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+        "auditID": id, "stage": "ResponseComplete", "verb": "get",
+        "requestURI": "/api/v1/namespaces/default/pods",
+        "user": {"username": "kubernetes-admin"},
+        "stageTimestamp": stage_timestamp
+    })
+}
+
+/// The `i`-th event of a numbered stream: auditID `ev-<i>`, one millisecond apart.
+pub fn numbered(i: usize) -> Value {
+    event(&format!("ev-{i}"), &numbered_ts(i))
+}
+
+/// The `stageTimestamp` of [`numbered`] `i` (with nanoseconds, as the apiserver writes them).
+pub fn numbered_ts(i: usize) -> String {
+    format!(
+        "2025-02-10T09:{:02}:{:02}.{:06}123Z",
+        i / 60_000 % 60,
+        i / 1000 % 60,
+        (i % 1000) * 1000
+    )
+}
+
+/// Nanoseconds since the epoch of [`numbered_ts`] `i`.
+pub fn numbered_nanos(i: usize) -> u64 {
+    // 2025-02-10T09:00:00Z
+    const BASE: u64 = 1_739_178_000;
+    let secs = BASE + (i / 1000) as u64;
+    secs * 1_000_000_000 + (i % 1000) as u64 * 1_000_000 + 123
+}
+
+/// An LDP frame carrying `short_message` as its GELF `short_message`.
+pub fn ldp_frame(short_message: &str) -> String {
+    let gelf = json!({
+        "version": "1.1", "host": "mks-test", "short_message": short_message,
+        "timestamp": 1739178940.103, "level": 6, "_audit_verb": "get"
+    });
+    json!({ "message": gelf.to_string() }).to_string()
+}
+
+/// An LDP frame carrying one audit event.
+pub fn event_frame(event: &Value) -> String {
+    ldp_frame(&event.to_string())
+}
+
+/// An init config with timings short enough for tests, plus `extra` keys.
+pub fn fast_config(extra: Value) -> String {
+    let mut cfg = json!({
+        "pingIntervalMs": 200,
+        "deadTimeoutMs": 1000,
+        "connectTimeoutMs": 1000,
+        "reconnectMinBackoffMs": 50,
+        "reconnectMaxBackoffMs": 400
+    });
+    if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    cfg.to_string()
+}
+
+/// Fails if any log line captured so far holds the token.
+pub fn assert_no_token_in_logs() {
+    for line in crate::support::captured_logs() {
+        assert!(
+            !line.message.contains(FAKE_TOKEN),
+            "the token leaked into a log line: {}",
+            line.message
+        );
+    }
+}
+
+/// The auditID of an event payload.
+pub fn audit_id(payload: &[u8]) -> String {
+    serde_json::from_slice::<Value>(payload).unwrap()["auditID"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
