@@ -471,11 +471,12 @@ fn time_blocked_on_a_full_queue_is_not_silence() {
     ]));
     let mut host = Host::init(&fast_config(json!({"maxQueuedEvents": 1}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
-    let (first, _) = inst.collect(1, 5 * SECOND);
-    assert_numbered(&first, 0..1);
+    let (mut events, _) = inst.collect(1, 5 * SECOND);
+    assert!(!events.is_empty());
     std::thread::sleep(ms(2500));
-    let (rest, _) = inst.collect(19, 5 * SECOND);
-    assert_numbered(&rest, 1..20);
+    let (rest, _) = inst.collect(20 - events.len(), 5 * SECOND);
+    events.extend(rest);
+    assert_numbered(&events, 0..20);
     assert_eq!(
         server.connection_count(),
         1,
