@@ -2,8 +2,8 @@
 //! timestamp, and the size limit. Pure functions, no I/O.
 
 use crate::metrics::SkipReason;
-use serde_json::value::RawValue;
-use std::collections::HashMap;
+use crate::scan::{self, Elements, Invalid, Members};
+use std::ops::Range;
 
 /// One audit event ready for Falco.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +26,59 @@ pub struct Skipped {
     pub audit_id: Option<String>,
 }
 
-type Object<'a> = HashMap<String, &'a RawValue>;
+/// What the payload layer needs of one audit event object.
+struct EventRef {
+    range: Range<usize>,
+    stage_timestamp: Option<Range<usize>>,
+    audit_id: Option<Range<usize>>,
+}
 
-fn string_of(raw: &RawValue) -> Option<String> {
-    serde_json::from_str::<String>(raw.get()).ok()
+/// One pass over an object's members: `kind`, `items`, `stageTimestamp`, `auditID` (first
+/// occurrence wins, as upstream).
+#[derive(Default)]
+struct Keys {
+    kind: Option<Range<usize>>,
+    items: Option<Range<usize>>,
+    stage_timestamp: Option<Range<usize>>,
+    audit_id: Option<Range<usize>>,
+}
+
+fn keys(members: &mut Members<'_>) -> Result<Keys, Invalid> {
+    let mut k = Keys::default();
+    for m in members {
+        let m = m?;
+        let slot = match m.raw_key {
+            "kind" => &mut k.kind,
+            "items" => &mut k.items,
+            "stageTimestamp" => &mut k.stage_timestamp,
+            "auditID" => &mut k.audit_id,
+            _ if m.key_escaped => {
+                for (name, slot) in [
+                    ("kind", &mut k.kind),
+                    ("items", &mut k.items),
+                    ("stageTimestamp", &mut k.stage_timestamp),
+                    ("auditID", &mut k.audit_id),
+                ] {
+                    if slot.is_none() && m.key_is(name) {
+                        *slot = Some(m.value.clone());
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(m.value);
+        }
+    }
+    Ok(k)
+}
+
+fn string_at(text: &str, range: &Option<Range<usize>>) -> Option<String> {
+    let r = range.clone()?;
+    (text.as_bytes()[r.start] == b'"')
+        .then(|| scan::string(text, r).ok().map(|s| s.into_owned()))
+        .flatten()
 }
 
 /// Splits an audit payload into events, calling `emit` for each accepted event and `skip` for
@@ -44,84 +93,104 @@ pub fn split(
     emit: &mut dyn FnMut(AuditEvent),
     skip: &mut dyn FnMut(Skipped),
 ) {
-    let not_audit = Skipped {
-        reason: SkipReason::NotAudit,
-        size: payload.len(),
-        audit_id: None,
-    };
-    let Ok(raw) = serde_json::from_str::<&RawValue>(payload) else {
-        skip(not_audit);
-        return;
-    };
     let mut events = Vec::new();
-    if !collect(raw, &mut events, 0) {
-        skip(not_audit);
+    let collected = match scan::first_byte(payload) {
+        Some(b'{') => Members::document(payload).and_then(|mut members| {
+            let k = keys(&mut members)?;
+            members.finish()?;
+            Ok(object_events(payload, members.span(), k, &mut events))
+        }),
+        Some(b'[') => scan::document(payload).map(|doc| collect(payload, doc, &mut events, 0)),
+        _ => Ok(false),
+    };
+    if collected != Ok(true) {
+        skip(Skipped {
+            reason: SkipReason::NotAudit,
+            size: payload.len(),
+            audit_id: None,
+        });
         return;
     }
-    for (raw, object) in events {
-        let size = raw.get().len();
+    for e in events {
+        let size = e.range.len();
         if size > max_event_size {
             skip(Skipped {
                 reason: SkipReason::Oversize,
                 size,
-                audit_id: object.get("auditID").and_then(|v| string_of(v)),
+                audit_id: string_at(payload, &e.audit_id),
             });
             continue;
         }
-        let ts = object
-            .get("stageTimestamp")
-            .and_then(|v| string_of(v))
+        let ts = string_at(payload, &e.stage_timestamp)
             .and_then(|s| parse_rfc3339_nanos(&s))
             .unwrap_or(fallback_ts);
         emit(AuditEvent {
             ts,
-            payload: raw.get().as_bytes().to_vec(),
+            payload: payload.as_bytes()[e.range].to_vec(),
         });
     }
 }
 
-/// Collects the events of `raw` into `out`; false when `raw` is not audit data.
-fn collect<'a>(raw: &'a RawValue, out: &mut Vec<(&'a RawValue, Object<'a>)>, depth: u32) -> bool {
+/// Events of the object at `range` whose keys are `k`; false when it is not audit data.
+fn object_events(text: &str, range: Range<usize>, k: Keys, out: &mut Vec<EventRef>) -> bool {
+    match string_at(text, &k.kind).as_deref() {
+        Some("Event") => {
+            out.push(EventRef {
+                range,
+                stage_timestamp: k.stage_timestamp,
+                audit_id: k.audit_id,
+            });
+            true
+        }
+        Some("EventList") => {
+            let Some(items) = k.items.filter(|r| text.as_bytes()[r.start] == b'[') else {
+                return false;
+            };
+            let Ok(elements) = Elements::of(text, items) else {
+                return false;
+            };
+            for e in elements {
+                let Ok(e) = e else { return false };
+                // Upstream takes list items as events without checking their kind.
+                let Ok(item) = Members::of(text, e.value.clone()).and_then(|mut m| keys(&mut m))
+                else {
+                    return false;
+                };
+                out.push(EventRef {
+                    range: e.value,
+                    stage_timestamp: item.stage_timestamp,
+                    audit_id: item.audit_id,
+                });
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Collects the events of the array or object at `range`; false when it is not audit data.
+fn collect(text: &str, range: Range<usize>, out: &mut Vec<EventRef>, depth: u32) -> bool {
     // Arrays may nest (upstream recurses); bound the depth so hostile input cannot recurse far.
     if depth > 16 {
         return false;
     }
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'[') => {
-            let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(text) else {
+    match text.as_bytes()[range.start] {
+        b'[' => {
+            let Ok(elements) = Elements::of(text, range) else {
                 return false;
             };
-            items.into_iter().all(|item| collect(item, out, depth + 1))
-        }
-        Some(b'{') => {
-            let Ok(object) = serde_json::from_str::<Object>(text) else {
-                return false;
-            };
-            match object.get("kind").and_then(|k| string_of(k)).as_deref() {
-                Some("Event") => {
-                    out.push((raw, object));
-                    true
+            for e in elements {
+                match e {
+                    Ok(e) if collect(text, e.value.clone(), out, depth + 1) => {}
+                    _ => return false,
                 }
-                Some("EventList") => {
-                    let Some(items) = object
-                        .get("items")
-                        .and_then(|i| serde_json::from_str::<Vec<&RawValue>>(i.get()).ok())
-                    else {
-                        return false;
-                    };
-                    for item in items {
-                        // Upstream takes list items as events without checking their kind.
-                        match serde_json::from_str::<Object>(item.get()) {
-                            Ok(obj) => out.push((item, obj)),
-                            Err(_) => return false,
-                        }
-                    }
-                    true
-                }
-                _ => false,
             }
+            true
         }
+        b'{' => match Members::of(text, range.clone()).and_then(|mut m| keys(&mut m)) {
+            Ok(k) => object_events(text, range, k, out),
+            Err(_) => false,
+        },
         _ => false,
     }
 }

@@ -2,12 +2,13 @@
 //!
 //! An LDP WebSocket frame is a JSON object whose `message` is a string holding a GELF
 //! document; the audit payload is the GELF `short_message`. For replays and tests, a frame
-//! may also be the audit payload itself (an Event, EventList or array of events).
+//! may also be the audit payload itself (an Event, EventList or array of events). Each layer is
+//! scanned once ([`crate::scan`]); only the two strings that carry the next layer are decoded.
 
 use crate::metrics::SkipReason;
-use serde_json::value::RawValue;
+use crate::scan::{self, Members};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::ops::Range;
 
 /// The audit payload carried by one frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,49 +19,59 @@ pub struct Payload<'a> {
     pub gelf_timestamp: Option<f64>,
 }
 
-type Object<'a> = HashMap<String, &'a RawValue>;
-
-fn object(text: &str) -> Option<Object<'_>> {
-    serde_json::from_str::<Object>(text).ok()
-}
-
-fn first_non_ws(text: &str) -> Option<u8> {
-    text.bytes().find(|b| !b.is_ascii_whitespace())
-}
-
 /// Extracts the audit payload of a frame (text or binary).
 pub fn decode(frame: &[u8]) -> Result<Payload<'_>, SkipReason> {
     let text = std::str::from_utf8(frame).map_err(|_| SkipReason::NotJson)?;
-    // Validate the whole frame strictly first: it is either JSON or skipped as not JSON.
-    let raw: &RawValue = serde_json::from_str(text).map_err(|_| SkipReason::NotJson)?;
-    if first_non_ws(raw.get()) != Some(b'{') {
-        // A bare array of events (replay files).
-        return Ok(Payload {
-            text: Cow::Borrowed(raw.get()),
-            gelf_timestamp: None,
-        });
+    if scan::first_byte(text) != Some(b'{') {
+        // Not an envelope: a bare array of events (replay files), or something to be judged
+        // by the audit layer if it is JSON at all.
+        let doc = scan::document(text).map_err(|_| SkipReason::NotJson)?;
+        return Ok(bare(text, doc));
     }
-    let envelope = object(raw.get()).ok_or(SkipReason::NotJson)?;
-    let Some(message) = envelope.get("message") else {
+    let mut members = Members::document(text).map_err(|_| SkipReason::NotJson)?;
+    // (present, decoded string value): a non-string `message` is not GELF.
+    let mut message: Option<Option<String>> = None;
+    while let Some(m) = members.next_decoding(|m| m.key_is("message")) {
+        let (m, decoded) = m.map_err(|_| SkipReason::NotJson)?;
+        if message.is_none() && m.key_is("message") {
+            message = Some(decoded);
+        }
+    }
+    members.finish().map_err(|_| SkipReason::NotJson)?;
+    match message {
         // No envelope: a bare audit payload (replay files) or something else entirely.
-        return Ok(Payload {
-            text: Cow::Borrowed(raw.get()),
-            gelf_timestamp: None,
-        });
-    };
-    let message: String = serde_json::from_str(message.get()).map_err(|_| SkipReason::NotGelf)?;
-    let gelf_raw: &RawValue = serde_json::from_str(&message).map_err(|_| SkipReason::NotGelf)?;
-    let gelf = object(gelf_raw.get()).ok_or(SkipReason::NotGelf)?;
-    let short: String = gelf
-        .get("short_message")
-        .and_then(|v| serde_json::from_str(v.get()).ok())
-        .ok_or(SkipReason::NotGelf)?;
-    let gelf_timestamp = gelf
-        .get("timestamp")
-        .and_then(|v| serde_json::from_str::<f64>(v.get()).ok())
+        None => Ok(bare(text, members.span())),
+        Some(None) => Err(SkipReason::NotGelf),
+        Some(Some(gelf)) => gelf_payload(&gelf),
+    }
+}
+
+fn bare(text: &str, doc: Range<usize>) -> Payload<'_> {
+    Payload {
+        text: Cow::Borrowed(&text[doc]),
+        gelf_timestamp: None,
+    }
+}
+
+/// `short_message` and `timestamp` of a GELF document.
+fn gelf_payload(gelf: &str) -> Result<Payload<'static>, SkipReason> {
+    let mut members = Members::document(gelf).map_err(|_| SkipReason::NotGelf)?;
+    let (mut short, mut timestamp) = (None, None);
+    while let Some(m) = members.next_decoding(|m| m.key_is("short_message")) {
+        let (m, decoded) = m.map_err(|_| SkipReason::NotGelf)?;
+        if short.is_none() && m.key_is("short_message") {
+            short = Some(decoded);
+        } else if timestamp.is_none() && m.key_is("timestamp") {
+            timestamp = Some(m.value);
+        }
+    }
+    members.finish().map_err(|_| SkipReason::NotGelf)?;
+    let text = short.flatten().ok_or(SkipReason::NotGelf)?;
+    let gelf_timestamp = timestamp
+        .and_then(|r| gelf[r].parse::<f64>().ok())
         .filter(|t| t.is_finite() && *t > 0.0);
     Ok(Payload {
-        text: Cow::Owned(short),
+        text: Cow::Owned(text),
         gelf_timestamp,
     })
 }
@@ -94,9 +105,19 @@ mod tests {
     }
 
     #[test]
+    fn first_message_key_wins() {
+        let frame = r#"{"message":"{\"short_message\":\"first\"}","message":"{\"short_message\":\"second\"}"}"#;
+        assert_eq!(decode(frame.as_bytes()).unwrap().text, "first");
+    }
+
+    #[test]
     fn skip_reasons() {
         assert_eq!(decode(b"not json").unwrap_err(), SkipReason::NotJson);
         assert_eq!(decode(b"{\"a\":NaN}").unwrap_err(), SkipReason::NotJson);
+        assert_eq!(
+            decode(b"{\"message\":\"x\"} trailing").unwrap_err(),
+            SkipReason::NotJson
+        );
         assert_eq!(decode(b"\xff\xfe").unwrap_err(), SkipReason::NotJson);
         assert_eq!(
             decode(br#"{"message": 3}"#).unwrap_err(),
@@ -108,6 +129,10 @@ mod tests {
         );
         assert_eq!(
             decode(br#"{"message": "{\"version\":\"1.1\",\"host\":\"h\"}"}"#).unwrap_err(),
+            SkipReason::NotGelf
+        );
+        assert_eq!(
+            decode(br#"{"message": "{\"short_message\":5}"}"#).unwrap_err(),
             SkipReason::NotGelf
         );
     }

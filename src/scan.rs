@@ -1,0 +1,649 @@
+//! Strict JSON scanning without building values: validate a document, walk an object's
+//! members or an array's elements as byte ranges, unescape one string. The frame pipeline
+//! touches three nested JSON layers per event (envelope, GELF, audit payload), so it scans
+//! each layer once instead of parsing it into a tree.
+//!
+//! Strict means RFC 8259: no NaN/Infinity, no leading `+` or zeros, no raw control
+//! characters in strings, no trailing text. Input is `&str`, so it is valid UTF-8 already.
+
+use std::ops::Range;
+
+/// Nesting deeper than this is rejected (hostile input must not exhaust the stack).
+const MAX_DEPTH: u32 = 256;
+
+/// The input is not strict JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invalid;
+
+type Result<T> = std::result::Result<T, Invalid>;
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(c) = b.get(i) {
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The first byte of `text` that is not whitespace.
+pub fn first_byte(text: &str) -> Option<u8> {
+    let b = text.as_bytes();
+    b.get(skip_ws(b, 0)).copied()
+}
+
+/// Range of the single JSON value `text` holds, without surrounding whitespace.
+pub fn document(text: &str) -> Result<Range<usize>> {
+    let b = text.as_bytes();
+    let start = skip_ws(b, 0);
+    let end = skip_value(b, start, 0)?;
+    if skip_ws(b, end) != b.len() {
+        return Err(Invalid);
+    }
+    Ok(start..end)
+}
+
+/// Skips the value starting at `i` (no leading whitespace); returns where it ends.
+fn skip_value(b: &[u8], i: usize, depth: u32) -> Result<usize> {
+    match b.get(i).ok_or(Invalid)? {
+        b'"' => skip_string(b, i).map(|(end, _)| end),
+        b'{' => {
+            let mut members = Members::at(b, i, depth)?;
+            for m in members.by_ref() {
+                m?;
+            }
+            Ok(members.i)
+        }
+        b'[' => {
+            let mut elements = Elements::at(b, i, depth)?;
+            for e in elements.by_ref() {
+                e?;
+            }
+            Ok(elements.i)
+        }
+        b't' => literal(b, i, b"true"),
+        b'f' => literal(b, i, b"false"),
+        b'n' => literal(b, i, b"null"),
+        b'-' | b'0'..=b'9' => skip_number(b, i),
+        _ => Err(Invalid),
+    }
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize> {
+    if b.get(i..i + word.len()) == Some(word) {
+        Ok(i + word.len())
+    } else {
+        Err(Invalid)
+    }
+}
+
+fn skip_digits(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    i
+}
+
+fn skip_number(b: &[u8], mut i: usize) -> Result<usize> {
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = skip_digits(b, i),
+        _ => return Err(Invalid),
+    }
+    if b.get(i) == Some(&b'.') {
+        let j = skip_digits(b, i + 1);
+        if j == i + 1 {
+            return Err(Invalid);
+        }
+        i = j;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let j = skip_digits(b, i);
+        if j == i {
+            return Err(Invalid);
+        }
+        i = j;
+    }
+    Ok(i)
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `v` that is zero. Exact for the lowest such byte (borrows
+/// only make false positives above it), which is all the callers use.
+#[inline]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// Mask of the bytes of `w` that are `"`, `\` or below 0x20 (exact for the lowest).
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    let quote = zero_bytes(w ^ (LO * b'"' as u64));
+    let backslash = zero_bytes(w ^ (LO * b'\\' as u64));
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    quote | backslash | control
+}
+
+/// Index of the first byte at or after `j` that is `"`, `\` or a control character, or the
+/// end of `b`. Eight bytes at a time.
+#[inline]
+fn next_special(b: &[u8], mut j: usize) -> usize {
+    while let Some(chunk) = b.get(j..j + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let mask = special_bytes(u64::from_le_bytes(word));
+        if mask != 0 {
+            return j + (mask.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < b.len() && !matches!(b[j], b'"' | b'\\' | 0..=0x1f) {
+        j += 1;
+    }
+    j
+}
+
+/// Skips the string starting at the quote at `i`; returns its end (after the closing quote)
+/// and whether it contains escapes.
+pub(crate) fn skip_string(b: &[u8], i: usize) -> Result<(usize, bool)> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    loop {
+        j = next_special(b, j);
+        match *b.get(j).ok_or(Invalid)? {
+            b'"' => return Ok((j + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                match *b.get(j + 1).ok_or(Invalid)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
+                    b'u' => {
+                        let hex = b.get(j + 2..j + 6).ok_or(Invalid)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return Err(Invalid);
+                        }
+                        j += 6;
+                    }
+                    _ => return Err(Invalid),
+                }
+            }
+            _ => return Err(Invalid),
+        }
+    }
+}
+
+/// One object member: the key's raw text (between the quotes, still escaped) and the value's
+/// range.
+#[derive(Debug, Clone)]
+pub struct Member<'a> {
+    /// Key text between the quotes, escapes not decoded.
+    pub raw_key: &'a str,
+    /// Whether the key contains escapes.
+    pub key_escaped: bool,
+    /// The value, without surrounding whitespace.
+    pub value: Range<usize>,
+}
+
+impl Member<'_> {
+    /// Whether the key is `name` (keys with escapes are decoded to compare).
+    pub fn key_is(&self, name: &str) -> bool {
+        if self.key_escaped {
+            unescape_raw(self.raw_key).is_ok_and(|k| k == name)
+        } else {
+            self.raw_key == name
+        }
+    }
+}
+
+/// Iterates the members of the object at `start`, validating as it goes. After the last
+/// member it checks the closing brace; an error ends the iteration.
+pub struct Members<'a> {
+    b: &'a [u8],
+    start: usize,
+    i: usize,
+    depth: u32,
+    state: IterState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IterState {
+    First,
+    Next,
+    Done,
+}
+
+impl<'a> Members<'a> {
+    fn at(b: &'a [u8], start: usize, depth: u32) -> Result<Self> {
+        if b.get(start) != Some(&b'{') || depth >= MAX_DEPTH {
+            return Err(Invalid);
+        }
+        Ok(Self {
+            b,
+            start,
+            i: start + 1,
+            depth: depth + 1,
+            state: IterState::First,
+        })
+    }
+
+    /// Members of the object `text[range]` (a range from [`document`] or a member value).
+    pub fn of(text: &'a str, range: Range<usize>) -> Result<Self> {
+        Self::at(&text.as_bytes()[..range.end], range.start, 0)
+    }
+
+    /// Members of the object that `text` holds as its whole document. After iterating,
+    /// [`Members::finish`] checks that only whitespace follows.
+    pub fn document(text: &'a str) -> Result<Self> {
+        let b = text.as_bytes();
+        Self::at(b, skip_ws(b, 0), 0)
+    }
+
+    /// The object's range, once iterated to its closing brace.
+    pub fn span(&self) -> Range<usize> {
+        self.start..self.i
+    }
+
+    /// After the last member: whether the rest of the input is only whitespace.
+    pub fn finish(&self) -> Result<()> {
+        if self.state == IterState::Done && skip_ws(self.b, self.i) == self.b.len() {
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    /// Like `next`, but when `decode(key)` says so and the value is a string, the value is
+    /// decoded in the same pass that validates it (returned beside the member).
+    pub fn next_decoding(
+        &mut self,
+        decode: impl Fn(&Member<'a>) -> bool,
+    ) -> Option<Result<(Member<'a>, Option<String>)>> {
+        if self.state == IterState::Done {
+            return None;
+        }
+        match self.step_with(&decode) {
+            Ok(Some(m)) => Some(Ok(m)),
+            Ok(None) => {
+                self.state = IterState::Done;
+                None
+            }
+            Err(e) => {
+                self.state = IterState::Done;
+                Some(Err(e))
+            }
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<Member<'a>>> {
+        Ok(self.step_with(&|_: &Member<'a>| false)?.map(|(m, _)| m))
+    }
+
+    fn step_with(
+        &mut self,
+        decode: &dyn Fn(&Member<'a>) -> bool,
+    ) -> Result<Option<(Member<'a>, Option<String>)>> {
+        let b = self.b;
+        let mut i = skip_ws(b, self.i);
+        match (self.state, b.get(i)) {
+            (_, Some(b'}')) => {
+                self.i = i + 1;
+                return Ok(None);
+            }
+            (IterState::Next, Some(b',')) => i = skip_ws(b, i + 1),
+            (IterState::First, Some(b'"')) => {}
+            _ => return Err(Invalid),
+        }
+        if b.get(i) != Some(&b'"') {
+            return Err(Invalid);
+        }
+        let (key_end, key_escaped) = skip_string(b, i)?;
+        // Both ends are ASCII quotes inside valid UTF-8, so this never fails.
+        let raw_key = std::str::from_utf8(&b[i + 1..key_end - 1]).map_err(|_| Invalid)?;
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return Err(Invalid);
+        }
+        let vstart = skip_ws(b, i + 1);
+        let mut member = Member {
+            raw_key,
+            key_escaped,
+            value: vstart..vstart,
+        };
+        let (vend, decoded) = if b.get(vstart) == Some(&b'"') && decode(&member) {
+            let (end, text) = decode_string(b, vstart)?;
+            (end, Some(text))
+        } else {
+            (skip_value(b, vstart, self.depth)?, None)
+        };
+        member.value = vstart..vend;
+        self.i = vend;
+        self.state = IterState::Next;
+        Ok(Some((member, decoded)))
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = Result<Member<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.state == IterState::Done {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(m)) => Some(Ok(m)),
+            Ok(None) => {
+                self.state = IterState::Done;
+                None
+            }
+            Err(e) => {
+                self.state = IterState::Done;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// One array element's range.
+#[derive(Debug, Clone)]
+pub struct Element {
+    /// The element, without surrounding whitespace.
+    pub value: Range<usize>,
+}
+
+/// Iterates the elements of the array at `start`, validating as it goes.
+pub struct Elements<'a> {
+    b: &'a [u8],
+    i: usize,
+    depth: u32,
+    state: IterState,
+}
+
+impl<'a> Elements<'a> {
+    fn at(b: &'a [u8], start: usize, depth: u32) -> Result<Self> {
+        if b.get(start) != Some(&b'[') || depth >= MAX_DEPTH {
+            return Err(Invalid);
+        }
+        Ok(Self {
+            b,
+            i: start + 1,
+            depth: depth + 1,
+            state: IterState::First,
+        })
+    }
+
+    /// Elements of the array `text[range]`.
+    pub fn of(text: &'a str, range: Range<usize>) -> Result<Self> {
+        Self::at(&text.as_bytes()[..range.end], range.start, 0)
+    }
+
+    fn step(&mut self) -> Result<Option<Element>> {
+        let b = self.b;
+        let mut i = skip_ws(b, self.i);
+        match (self.state, b.get(i)) {
+            (IterState::First | IterState::Next, Some(b']')) => {
+                self.i = i + 1;
+                return Ok(None);
+            }
+            (IterState::Next, Some(b',')) => i = skip_ws(b, i + 1),
+            (IterState::First, Some(_)) => {}
+            _ => return Err(Invalid),
+        }
+        let end = skip_value(b, i, self.depth)?;
+        self.i = end;
+        self.state = IterState::Next;
+        Ok(Some(Element { value: i..end }))
+    }
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Result<Element>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.state == IterState::Done {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => {
+                self.state = IterState::Done;
+                None
+            }
+            Err(e) => {
+                self.state = IterState::Done;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Decodes the JSON string literal `text[range]` (quotes included).
+pub fn string(text: &str, range: Range<usize>) -> Result<std::borrow::Cow<'_, str>> {
+    let lit = text.get(range).ok_or(Invalid)?;
+    let inner = lit
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .ok_or(Invalid)?;
+    if !inner.as_bytes().contains(&b'\\') {
+        return Ok(std::borrow::Cow::Borrowed(inner));
+    }
+    unescape_raw(inner).map(std::borrow::Cow::Owned)
+}
+
+/// Decodes escapes in string content (without quotes). Lone surrogates are invalid.
+fn unescape_raw(s: &str) -> Result<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let end = decode_into(s.as_bytes(), 0, &mut out)?;
+    if end != s.len() {
+        return Err(Invalid);
+    }
+    String::from_utf8(out).map_err(|_| Invalid)
+}
+
+/// Decodes string content from `i` into `out`, validating as it goes, up to the closing
+/// quote or the end of `b`; returns where it stopped. One pass: the big strings of a frame
+/// (the GELF document, `short_message`) are validated and decoded together.
+fn decode_into(b: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize> {
+    let mut run = i;
+    loop {
+        i = next_special(b, i);
+        out.extend_from_slice(&b[run..i]);
+        match b.get(i) {
+            None | Some(b'"') => return Ok(i),
+            Some(b'\\') => {}
+            Some(_) => return Err(Invalid),
+        }
+        let simple = match *b.get(i + 1).ok_or(Invalid)? {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'u' => None,
+            _ => return Err(Invalid),
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            i += 2;
+        } else {
+            let hi = hex4(b.get(i + 2..i + 6).ok_or(Invalid)?)?;
+            let (c, used) = if (0xD800..0xDC00).contains(&hi) {
+                if b.get(i + 6..i + 8) != Some(b"\\u") {
+                    return Err(Invalid);
+                }
+                let lo = hex4(b.get(i + 8..i + 12).ok_or(Invalid)?)?;
+                if !(0xDC00..0xE000).contains(&lo) {
+                    return Err(Invalid);
+                }
+                (0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00), 12)
+            } else {
+                (hi, 6)
+            };
+            let c = char::from_u32(c).ok_or(Invalid)?;
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            i += used;
+        }
+        run = i;
+    }
+}
+
+/// Decodes the string literal starting at the quote at `i`; returns its end (after the
+/// closing quote) and its text.
+fn decode_string(b: &[u8], i: usize) -> Result<(usize, String)> {
+    let mut out = Vec::new();
+    let end = decode_into(b, i + 1, &mut out)?;
+    if b.get(end) != Some(&b'"') {
+        return Err(Invalid);
+    }
+    Ok((end + 1, String::from_utf8(out).map_err(|_| Invalid)?))
+}
+
+fn hex4(s: &[u8]) -> Result<u32> {
+    s.iter().try_fold(0u32, |acc, &c| {
+        let d = (c as char).to_digit(16).ok_or(Invalid)?;
+        Ok(acc * 16 + d)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_serde_json_accepts() {
+        for ok in [
+            "{}",
+            "[]",
+            " {\"a\" : [1, -0.5e+3, true, false, null, \"x\\u00e9\\n\"], \"b\":{}} ",
+            "\"\\ud83d\\ude00\"",
+            "0",
+            "-1.25E-7",
+            "[[[]]]",
+            "{\"a\":\"0123456789abcdef0123456789\"}",
+        ] {
+            assert!(document(ok).is_ok(), "{ok}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(ok).is_ok(),
+                "{ok}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_what_strict_json_rejects() {
+        for bad in [
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{a:1}",
+            "NaN",
+            "+1",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "tru",
+            "\"\\x\"",
+            "\"a\u{1}b\"",
+            "{} {}",
+            "[1 2]",
+            "{\"a\":1 \"b\":2}",
+            "\"unterminated",
+            "\"\\u12g4\"",
+            "'x'",
+            "[,1]",
+            "{,}",
+        ] {
+            assert!(document(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        assert!(document(&deep).is_err());
+        let ok = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(document(&ok).is_ok());
+    }
+
+    #[test]
+    fn members_and_elements() {
+        let text = r#" {"kind":"EventList", "items" : [ {"a":1}, [2], "3" ], "k\u0069nd":0} "#;
+        let doc = document(text).unwrap();
+        let members: Vec<_> = Members::of(text, doc)
+            .unwrap()
+            .map(|m| m.unwrap())
+            .collect();
+        assert_eq!(members.len(), 3);
+        assert!(members[0].key_is("kind"));
+        assert_eq!(string(text, members[0].value.clone()).unwrap(), "EventList");
+        assert!(members[2].key_is("kind"), "escaped key decodes");
+        let items: Vec<_> = Elements::of(text, members[1].value.clone())
+            .unwrap()
+            .map(|e| &text[e.unwrap().value])
+            .collect();
+        assert_eq!(items, [r#"{"a":1}"#, "[2]", "\"3\""]);
+    }
+
+    #[test]
+    fn members_can_decode_values_in_the_same_pass() {
+        let text = r#"{"a":"x\ty","b":"keep","c":{"d":"e"}}"#;
+        let mut members = Members::document(text).unwrap();
+        let mut got = Vec::new();
+        while let Some(m) = members.next_decoding(|m| m.key_is("a") || m.key_is("c")) {
+            let (m, decoded) = m.unwrap();
+            got.push((m.raw_key, decoded));
+        }
+        members.finish().unwrap();
+        assert_eq!(
+            got,
+            [("a", Some("x\ty".to_owned())), ("b", None), ("c", None)]
+        );
+        let mut bad = Members::document(r#"{"a":"x\q"}"#).unwrap();
+        assert!(bad.next_decoding(|_| true).unwrap().is_err());
+    }
+
+    #[test]
+    fn strings_decode_like_serde_json() {
+        for lit in [
+            r#""plain""#,
+            r#""tab\tquote\"slash\/back\\""#,
+            r#""\u00e9\u4e2d\ud83d\ude00""#,
+            r#""\b\f\n\r""#,
+        ] {
+            let want: String = serde_json::from_str(lit).unwrap();
+            assert_eq!(string(lit, 0..lit.len()).unwrap(), want, "{lit}");
+        }
+        assert!(string(r#""\ud83d""#, 0..8).is_err(), "lone surrogate");
+    }
+
+    #[test]
+    fn special_bytes_are_found_exactly() {
+        let text = b"abcdefgh\xc3\xa9 ~\x7f!#ijklmnop\"tail";
+        let want = text.iter().position(|&c| c == b'"').unwrap();
+        assert_eq!(next_special(text, 0), want);
+        for (i, c) in [(3, b'"'), (7, b'\\'), (0, 0x1f), (5, 0x00), (6, b'"')] {
+            let mut w = *b"abcdefghijklmnopq";
+            w[i] = c;
+            w[i + 1] = b'"';
+            assert_eq!(next_special(&w, 0), i, "{i} {c}");
+        }
+        assert_eq!(next_special(b"abcdefghijk", 0), 11);
+    }
+}
