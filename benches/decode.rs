@@ -6,8 +6,11 @@ use std::time::Instant;
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sample-frames.jsonl"))
-        .expect("sample frames");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/sample-frames.jsonl"
+    ))
+    .expect("sample frames");
     let frames: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
     let rounds = if quick { 1 } else { 2000 };
     let bytes: usize = frames.iter().map(|f| f.len()).sum::<usize>() * rounds;
