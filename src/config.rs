@@ -62,10 +62,7 @@ pub struct InitConfig {
 impl Default for InitConfig {
     fn default() -> Self {
         // Defaults come from the schema, so they are documented where they are defined.
-        match Self::parse("") {
-            Ok(cfg) => cfg,
-            Err(_) => Self::fallback(),
-        }
+        Self::parse("").unwrap_or_else(|_| Self::fallback())
     }
 }
 
