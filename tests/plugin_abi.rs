@@ -296,3 +296,15 @@ fn init_schema_is_byte_for_byte_the_file() {
         "config.schema.json must be what the plugin serves; regenerate with UPDATE_SCHEMA=1 cargo test --test plugin_abi"
     );
 }
+
+#[test]
+fn extraction_applies_to_our_own_plugin_events_only() {
+    // An empty list means "the plugin's own event source" for a plugin that also sources
+    // events (libsinsp adds `k8s_audit` itself), exactly as for the Go plugin.
+    assert_eq!(support::extract_event_sources(), serde_json::json!([]));
+    assert_eq!(
+        support::extract_event_types(),
+        vec![322],
+        "PPME_PLUGINEVENT_E only"
+    );
+}

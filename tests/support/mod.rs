@@ -148,6 +148,26 @@ pub fn init_schema() -> (u32, String) {
     (ty, cstr_or_empty(s))
 }
 
+/// `plugin_get_extract_event_sources`, as JSON.
+pub fn extract_event_sources() -> Value {
+    let f: unsafe extern "C-unwind" fn() -> *const c_char = sym("plugin_get_extract_event_sources");
+    serde_json::from_str(&cstr_or_empty(unsafe { f() })).expect("sources JSON")
+}
+
+/// `plugin_get_extract_event_types` (asked of an initialised plugin, as libsinsp does).
+pub fn extract_event_types() -> Vec<u16> {
+    let host = Host::init("").expect("init");
+    let f: unsafe extern "C-unwind" fn(*mut u32, *mut ss_plugin_t) -> *mut u16 =
+        sym("plugin_get_extract_event_types");
+    let mut n = 0u32;
+    let p = unsafe { f(&mut n, host.state) };
+    if p.is_null() {
+        return vec![];
+    }
+    // SAFETY: the plugin returns n event codes.
+    unsafe { std::slice::from_raw_parts(p, n as usize) }.to_vec()
+}
+
 /// The field table, as JSON.
 pub fn fields_json() -> Value {
     let f: unsafe extern "C-unwind" fn() -> *const c_char = sym("plugin_get_fields");
