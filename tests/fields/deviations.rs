@@ -55,7 +55,9 @@ pub const DEVIATIONS: &[Deviation] = &[
         number: 6,
         what: "Payloads that are not strict JSON (RFC 8259: no `NaN`, `Infinity`, `+1`, `.5`, \
                `01`, raw control characters in strings, invalid escapes, trailing data) have no \
-               field values; the source rejects and counts them.",
+               field values; the source rejects and counts them, and lines that are not UTF-8. \
+               Bytes that are not UTF-8 inside the strings of events from other sources pass \
+               through unchanged, as upstream's.",
         reason: "Upstream's parser accepts these half-valid forms and yields values no other \
                  JSON tool would agree on.",
     },
