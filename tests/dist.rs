@@ -219,7 +219,7 @@ fn deploy_examples_load_what_the_archives_install() {
         );
         assert_eq!(
             s(p, "open_params"),
-            "${LDP_TAIL_URL}",
+            "${LDP_WEBSOCKET_URL}",
             "{what}: the token stays out of the file"
         );
         let rules: Vec<&str> = cfg["rules_files"]
