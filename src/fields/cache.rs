@@ -8,8 +8,8 @@
 use crate::json::{Tape, Value};
 use std::cell::RefCell;
 
-/// Bytes sampled at each end of the payload for the identity check.
-const SAMPLE: usize = 32;
+/// Bytes compared at each end of the payload for the identity check.
+const SAMPLE: usize = 16;
 
 /// Keep at most this many tape nodes (16 bytes each) after an unusually large event.
 const KEEP_NODES: usize = 1 << 16;
@@ -19,25 +19,23 @@ struct EventKey {
     evtnum: u64,
     addr: usize,
     len: usize,
-    sample: u64,
+    head: [u8; SAMPLE],
+    tail: [u8; SAMPLE],
 }
 
 impl EventKey {
     fn of(evtnum: u64, payload: &[u8]) -> EventKey {
-        let head = &payload[..payload.len().min(SAMPLE)];
-        let tail = &payload[payload.len().saturating_sub(SAMPLE)..];
-        // FNV-1a over the sampled bytes.
-        let sample = head
-            .iter()
-            .chain(tail)
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-            });
+        let mut head = [0; SAMPLE];
+        let mut tail = [0; SAMPLE];
+        let n = payload.len().min(SAMPLE);
+        head[..n].copy_from_slice(&payload[..n]);
+        tail[..n].copy_from_slice(&payload[payload.len() - n..]);
         EventKey {
             evtnum,
             addr: payload.as_ptr() as usize,
             len: payload.len(),
-            sample,
+            head,
+            tail,
         }
     }
 }
