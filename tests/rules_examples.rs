@@ -7,19 +7,18 @@ mod support;
 
 use falco_rules::condition::FieldSource;
 use falco_rules::examples::{jevt, SUITES};
-use falco_rules::{model, FieldTable, RuleSet};
+use falco_rules::{FieldTable, RuleSet};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use support::{Arg, Extracted, Host};
 
-/// Field values for one event: `ka.*` from the built plugin (or the model while the plugin's
-/// table is incomplete), `jevt.*` as Falco's json plugin gives them.
+/// Field values for one event: `ka.*` from the built plugin, `jevt.*` as Falco's json plugin
+/// gives them.
 struct EventFields<'a> {
     host: &'a mut Host,
     event: support::Event,
     json: &'a Json,
     table: &'a FieldTable,
-    use_plugin: bool,
     evtnum: u64,
 }
 
@@ -27,11 +26,6 @@ impl FieldSource for EventFields<'_> {
     fn values(&mut self, field: &str, arg: Option<&str>) -> Option<Vec<String>> {
         if field.starts_with("jevt.") {
             return jevt(self.json, field, arg);
-        }
-        if !self.use_plugin {
-            return model::values(self.json, field, arg).unwrap_or_else(|| {
-                panic!("the field model has no {field}; the built plugin is needed")
-            });
         }
         let info = &self.table.0[field];
         let arg = match arg {
@@ -58,7 +52,6 @@ impl FieldSource for EventFields<'_> {
 #[test]
 fn examples_trigger_exactly_the_rules_they_name() {
     let built = FieldTable::from_json(&support::fields_json());
-    let upstream = falco_rules::upstream_fields();
     let mut host = Host::init(r#"{"clusterName": "mks-examples"}"#).expect("plugin init");
     let mut failures = Vec::new();
     let mut evaluated = 0;
@@ -76,34 +69,26 @@ fn examples_trigger_exactly_the_rules_they_name() {
             .iter()
             .filter(|f| !built.0.contains_key(*f))
             .collect();
-        let use_plugin = missing.is_empty();
-        if !use_plugin {
-            eprintln!(
-                "NOTE: {}: the built plugin lacks {} of the {} ka.* fields these rules use; evaluating with the field model instead (tests/falco_rules/model.rs)",
-                suite.dir,
-                missing.len(),
-                needed.len()
-            );
-        }
-        let table = if use_plugin { &built } else { &upstream };
-        for (n, ex) in suite.examples().into_iter().enumerate() {
+        assert!(
+            missing.is_empty(),
+            "{}: the built plugin lacks {missing:?}",
+            suite.dir
+        );
+        for ex in suite.examples() {
+            // A new event number per event: the plugin caches the last event it parsed.
+            evaluated += 1;
+            let n = evaluated as u64;
             let payload = serde_json::to_vec(&ex.event).unwrap();
             let mut src = EventFields {
                 host: &mut host,
-                event: support::Event::plugin_event(
-                    22,
-                    1_739_181_600_000_000_000 + n as u64,
-                    &payload,
-                ),
+                event: support::Event::plugin_event(22, 1_739_181_600_000_000_000 + n, &payload),
                 json: &ex.event,
-                table,
-                use_plugin,
-                evtnum: 1_000 + n as u64,
+                table: &built,
+                evtnum: 1_000 + n,
             };
             let firing = set
                 .firing(&mut src)
                 .unwrap_or_else(|e| panic!("{}: {e}", ex.at()));
-            evaluated += 1;
             for m in &ex.must {
                 if !firing.contains(m) {
                     failures.push(format!(

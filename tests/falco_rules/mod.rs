@@ -6,7 +6,6 @@
 
 pub mod condition;
 pub mod examples;
-pub mod model;
 
 use condition::{Check, Env, Expr, FieldSource};
 use serde_json::Value as Json;
