@@ -64,11 +64,6 @@ impl ExtractCache {
             parsed.forget();
         }
     }
-
-    /// Number of parses so far.
-    pub fn parses(&self) -> u64 {
-        self.0.borrow().parses
-    }
 }
 
 /// The last parsed event and its identity.

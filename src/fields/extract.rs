@@ -14,18 +14,18 @@ use std::ffi::{CStr, CString};
 
 /// `ka.req.pod.*` container lists.
 #[derive(Debug, Clone, Copy)]
-pub enum Containers {
+pub enum ContainerList {
     Containers,
     InitContainers,
     EphemeralContainers,
 }
 
-impl Containers {
+impl ContainerList {
     fn key(self) -> &'static str {
         match self {
-            Containers::Containers => "containers",
-            Containers::InitContainers => "initContainers",
-            Containers::EphemeralContainers => "ephemeralContainers",
+            ContainerList::Containers => "containers",
+            ContainerList::InitContainers => "initContainers",
+            ContainerList::EphemeralContainers => "ephemeralContainers",
         }
     }
 
@@ -205,7 +205,7 @@ impl<'a> Audit<'a> {
     /// `ka.req.pod.<list>.name` / `.image`: every container must have the key.
     pub fn container_texts(
         &self,
-        list: Containers,
+        list: ContainerList,
         index: Index,
         key: &str,
     ) -> Option<Vec<CString>> {
@@ -215,7 +215,11 @@ impl<'a> Audit<'a> {
     }
 
     /// `ka.req.pod.<list>.image.repository` (deviation 4: registry ports are kept).
-    pub fn container_repositories(&self, list: Containers, index: Index) -> Option<Vec<CString>> {
+    pub fn container_repositories(
+        &self,
+        list: ContainerList,
+        index: Index,
+    ) -> Option<Vec<CString>> {
         let mut buf = [""; 8];
         let images = self.walk_texts_all(index, list.path(&["image"], &mut buf))?;
         Some(
@@ -240,7 +244,7 @@ impl<'a> Audit<'a> {
 
     fn first_container_image_bytes(&self) -> Option<Cow<'a, [u8]>> {
         let mut buf = [""; 8];
-        let keys = Containers::Containers.path(&["image"], &mut buf);
+        let keys = ContainerList::Containers.path(&["image"], &mut buf);
         let mut image = None;
         path::walk(self.root, Index::At(0), keys, &mut |v| image = v).ok()?;
         image.map(text_bytes)
@@ -251,7 +255,7 @@ impl<'a> Audit<'a> {
     /// field.
     pub fn container_argv(
         &self,
-        list: Containers,
+        list: ContainerList,
         index: Index,
         key: &str,
     ) -> Option<Vec<CString>> {
@@ -285,7 +289,7 @@ impl<'a> Audit<'a> {
     }
 
     /// `ka.req.pod.<list>.host_port`: each port's `hostPort`, else its `containerPort`.
-    pub fn container_host_ports(&self, list: Containers, index: Index) -> Option<Vec<CString>> {
+    pub fn container_host_ports(&self, list: ContainerList, index: Index) -> Option<Vec<CString>> {
         let mut buf = [""; 8];
         let mut out = Vec::new();
         let mut bad = false;
@@ -316,7 +320,7 @@ impl<'a> Audit<'a> {
     /// `ka.req.pod.<list>.<security setting>`: containers without it are skipped.
     pub fn container_settings(
         &self,
-        list: Containers,
+        list: ContainerList,
         index: Index,
         sub: &[&str],
     ) -> Option<Vec<CString>> {
@@ -328,7 +332,7 @@ impl<'a> Audit<'a> {
     /// `securityContext.<key>`, else the pod's `spec.securityContext.<key>`, else `0`.
     pub fn container_effective_id(
         &self,
-        list: Containers,
+        list: ContainerList,
         index: Index,
         key: &str,
     ) -> Option<Vec<CString>> {
@@ -355,7 +359,7 @@ impl<'a> Audit<'a> {
     /// `ka.req.container.privileged`: `"true"` if some container has `privileged: true`.
     pub fn any_container_privileged(&self) -> Option<CString> {
         let mut buf = [""; 8];
-        let keys = Containers::Containers.path(&["securityContext", "privileged"], &mut buf);
+        let keys = ContainerList::Containers.path(&["securityContext", "privileged"], &mut buf);
         let mut any = false;
         path::walk(self.root, Index::All, keys, &mut |v| {
             any |= v.is_some_and(|v| v.kind() == Kind::True);
@@ -509,13 +513,13 @@ mod tests {
         let pod = r#"{"requestObject":{"spec":{"containers":[
             {"command":["sh","-c","id"]},{"name":"x"},{"command":[]}]}}}"#;
         with(pod, |ev| {
-            let got = ev.container_argv(Containers::Containers, Index::All, "command");
+            let got = ev.container_argv(ContainerList::Containers, Index::All, "command");
             assert_eq!(strings(got), Some(vec!["sh -c id".into(), "".into()]));
         });
         let bad = r#"{"requestObject":{"spec":{"containers":[{"command":["sh",1]}]}}}"#;
         with(bad, |ev| {
             assert_eq!(
-                ev.container_argv(Containers::Containers, Index::All, "command"),
+                ev.container_argv(ContainerList::Containers, Index::All, "command"),
                 None
             );
         });
@@ -527,22 +531,28 @@ mod tests {
             "containers":[{"securityContext":{"runAsUser":0}},{"name":"b"},{"securityContext":{}}],
             "initContainers":[{"name":"i"}]}}}"#;
         with(pod, |ev| {
-            let got = ev.container_effective_id(Containers::Containers, Index::All, "runAsUser");
+            let got = ev.container_effective_id(ContainerList::Containers, Index::All, "runAsUser");
             assert_eq!(
                 strings(got),
                 Some(vec!["0".into(), "1000".into(), "1000".into()])
             );
-            let got = ev.container_effective_id(Containers::Containers, Index::At(1), "runAsUser");
-            assert_eq!(strings(got), Some(vec!["1000".into()]));
-            let got = ev.container_effective_id(Containers::Containers, Index::At(3), "runAsUser");
-            assert_eq!(strings(got), None);
             let got =
-                ev.container_effective_id(Containers::InitContainers, Index::All, "runAsUser");
+                ev.container_effective_id(ContainerList::Containers, Index::At(1), "runAsUser");
             assert_eq!(strings(got), Some(vec!["1000".into()]));
             let got =
-                ev.container_effective_id(Containers::EphemeralContainers, Index::All, "runAsUser");
+                ev.container_effective_id(ContainerList::Containers, Index::At(3), "runAsUser");
             assert_eq!(strings(got), None);
-            let got = ev.container_effective_id(Containers::Containers, Index::All, "runAsGroup");
+            let got =
+                ev.container_effective_id(ContainerList::InitContainers, Index::All, "runAsUser");
+            assert_eq!(strings(got), Some(vec!["1000".into()]));
+            let got = ev.container_effective_id(
+                ContainerList::EphemeralContainers,
+                Index::All,
+                "runAsUser",
+            );
+            assert_eq!(strings(got), None);
+            let got =
+                ev.container_effective_id(ContainerList::Containers, Index::All, "runAsGroup");
             assert_eq!(strings(got), Some(vec!["0".into(), "0".into(), "0".into()]));
         });
     }

@@ -24,10 +24,8 @@ mod path;
 mod uri;
 
 pub use cache::ExtractCache;
-pub use extract::{Audit, Containers, SubjectKind};
-pub use image::repository as image_repository;
-pub use path::Index;
-pub use uri::query_param as uri_query_param;
+use extract::{Audit, ContainerList, SubjectKind};
+use path::Index;
 
 use crate::K8sAuditOvh;
 use falco_plugin::anyhow::Error;
@@ -125,7 +123,7 @@ macro_rules! extractor {
 }
 
 // Short names for the three container lists, to keep the rows on a line.
-use Containers::{Containers as C, EphemeralContainers as E, InitContainers as I};
+use ContainerList::{Containers as C, EphemeralContainers as E, InitContainers as I};
 
 field_table! {
     auditid "ka.auditid"
