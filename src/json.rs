@@ -1,7 +1,7 @@
 //! Strict JSON (RFC 8259) parsed once into a flat tape of spans over the caller's bytes.
 //!
 //! [`Tape::parse`] checks the whole document against the RFC 8259 grammar (no `NaN`, no `+1`,
-//! no raw control characters in strings, no trailing garbage) and records one [`Node`] per value
+//! no raw control characters in strings, no trailing garbage) and records one node per value
 //! in document order: its kind, its byte span and where its subtree ends. Nothing is copied or
 //! decoded: numbers keep their source text, and strings are unescaped only when a caller asks
 //! ([`Str::to_bytes`]), and only if they contain escapes. A [`Value`] is a cursor on the tape;

@@ -46,8 +46,8 @@ impl EventKey {
 pub struct ExtractCache(RefCell<ParsedEvent>);
 
 impl ExtractCache {
-    /// Calls `f` with the top-level object of `payload` if it is an audit event (see
-    /// [`ParsedEvent::audit_event`]); `None` otherwise.
+    /// Calls `f` with the top-level object of `payload` if it is an audit event (a strict JSON
+    /// object with an `auditID`); `None` otherwise.
     pub fn with_audit_event<R>(
         &self,
         evtnum: u64,

@@ -1,9 +1,9 @@
 //! The `ka.*` fields: one table, one row per field, exposed to Falco through the SDK.
 //!
-//! Each row of [`field_table!`] gives a field's Rust name, its Falco name, its description
-//! (verbatim from Falco's `k8saudit` plugin 0.18.0) and its extractor. The extractor's shape
-//! fixes the rest of the field's definition, which the SDK derives from the generated
-//! function's signature:
+//! Each row of the table at the end of this file (`field_table!`) gives a field's Rust name,
+//! its Falco name, its description (verbatim from Falco's `k8saudit` plugin 0.18.0) and its
+//! extractor. The extractor's shape fixes the rest of the field's definition, which the SDK
+//! derives from the generated function's signature:
 //!
 //! | shape | Falco type | list | argument |
 //! | --- | --- | --- | --- |
@@ -12,10 +12,11 @@
 //! | `indexed \|ev, i\|` | string | yes | optional index |
 //! | `keyed \|ev, k\|` | string | no | required key |
 //!
-//! Extraction ([`K8sAuditOvh::extract_with`]) parses the event once ([`cache`]), gates on
-//! upstream's rule that only events with an `auditID` have values, and turns every failure,
-//! panics included, into "no value": nothing unwinds into Falco and no field ever returns an
-//! error. What each field reads is in [`extract`].
+//! Extraction parses each event once (`cache.rs`), gates on upstream's rule that only events
+//! with an `auditID` have values, and turns every failure, panics included, into "no value":
+//! nothing unwinds into Falco and no field ever returns an error. What each field reads is in
+//! `extract.rs`; `path.rs` walks key paths through arrays as upstream does, `uri.rs` reads query
+//! parameters as Go's `net/url` does, `image.rs` cuts image references.
 
 mod cache;
 mod extract;
