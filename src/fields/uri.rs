@@ -1,6 +1,9 @@
 //! `ka.uri.param[k]`: a query parameter of the request URI, read as Go's `net/url` reads it
 //! (`url.Parse`, then `url.ParseQuery` on its raw query), because that is what upstream does.
 //! Where Go reports an error, in the URI or anywhere in its query, there is no value.
+//!
+//! Not ported: the checks recent Go releases added for bracketed hosts (only IPv6 addresses)
+//! and for the number of query parameters; request URIs are paths with modest queries.
 
 use std::borrow::Cow;
 
