@@ -439,15 +439,10 @@ fn is_loopback(host: &str) -> bool {
     }
 }
 
-/// Query parameter names whose values are credentials.
-fn is_secret_param(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n == "tk"
-        || n.contains("token")
-        || n.contains("key")
-        || n.contains("secret")
-        || n.contains("pass")
-        || n.contains("auth")
+/// Query parameters whose values are shown; every other value is redacted. An allow-list,
+/// not a deny-list: `??tk=`, `t%6B=` or a token pasted without a name must not slip through.
+fn is_public_param(name: &str) -> bool {
+    matches!(name, "begin" | "end")
 }
 
 /// Redacts credentials in a path-and-query string.
@@ -458,8 +453,14 @@ fn redact_path_and_query(pq: &str) -> String {
     let parts: Vec<String> = query
         .split('&')
         .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if is_secret_param(k) => format!("{k}=<redacted>"),
-            _ => kv.to_owned(),
+            Some((k, v)) if is_public_param(k) && v.bytes().all(|b| b.is_ascii_digit()) => {
+                kv.to_owned()
+            }
+            Some((k, _)) if k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                format!("{k}=<redacted>")
+            }
+            _ if kv.is_empty() => String::new(),
+            _ => "<redacted>".to_owned(),
         })
         .collect();
     format!("{path}?{}", parts.join("&"))
@@ -604,9 +605,31 @@ mod tests {
         assert!(!shown.contains(TOKEN), "{shown}");
         assert_eq!(
             shown,
-            "wss://<redacted>@h.example:8443/tail/?a=1&tk=<redacted>"
+            "wss://<redacted>@h.example:8443/tail/?a=<redacted>&tk=<redacted>"
         );
         assert!(url.expose_secret().contains(TOKEN));
+    }
+
+    #[test]
+    fn only_begin_and_end_values_are_shown() {
+        // Found by fuzzing: a doubled '?' made the parameter name "?tk", which a deny-list
+        // of names missed.
+        for pq in [
+            format!("/tail/??tk={TOKEN}"),
+            format!("/tail/?t%6B={TOKEN}"),
+            format!("/tail/?{TOKEN}"),
+            format!("/tail/?x=1&tk={TOKEN}&begin=10"),
+            format!("/tail/?begin={TOKEN}"),
+            format!("/tail/?&&tk={TOKEN}"),
+        ] {
+            let url = TailUrl::parse(&format!("wss://h{pq}")).unwrap();
+            assert!(!url.to_string().contains(TOKEN), "{pq} shown as {url}");
+        }
+        let url = TailUrl::parse("wss://h/tail/?tk=x&begin=10&end=20").unwrap();
+        assert_eq!(
+            url.to_string(),
+            "wss://h/tail/?tk=<redacted>&begin=10&end=20"
+        );
     }
 
     #[test]
