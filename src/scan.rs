@@ -221,6 +221,23 @@ enum IterState {
     Done,
 }
 
+impl IterState {
+    /// Turns one step into an iterator item; the end or an error ends the iteration for good.
+    fn finish_on<T>(&mut self, step: Result<Option<T>>) -> Option<Result<T>> {
+        match step {
+            Ok(Some(item)) => Some(Ok(item)),
+            Ok(None) => {
+                *self = IterState::Done;
+                None
+            }
+            Err(e) => {
+                *self = IterState::Done;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
 impl<'a> Members<'a> {
     fn at(b: &'a [u8], start: usize, depth: u32) -> Result<Self> {
         if b.get(start) != Some(&b'{') || depth >= MAX_DEPTH {
@@ -267,20 +284,8 @@ impl<'a> Members<'a> {
         &mut self,
         decode: impl Fn(&Member<'a>) -> bool,
     ) -> Option<Result<(Member<'a>, Option<String>)>> {
-        if self.state == IterState::Done {
-            return None;
-        }
-        match self.step_with(&decode) {
-            Ok(Some(m)) => Some(Ok(m)),
-            Ok(None) => {
-                self.state = IterState::Done;
-                None
-            }
-            Err(e) => {
-                self.state = IterState::Done;
-                Some(Err(e))
-            }
-        }
+        let step = self.step_with(&decode);
+        self.state.finish_on(step)
     }
 
     fn step(&mut self) -> Result<Option<Member<'a>>> {
@@ -291,6 +296,9 @@ impl<'a> Members<'a> {
         &mut self,
         decode: &dyn Fn(&Member<'a>) -> bool,
     ) -> Result<Option<(Member<'a>, Option<String>)>> {
+        if self.state == IterState::Done {
+            return Ok(None);
+        }
         let b = self.b;
         let mut i = skip_ws(b, self.i);
         match (self.state, b.get(i)) {
@@ -335,20 +343,8 @@ impl<'a> Iterator for Members<'a> {
     type Item = Result<Member<'a>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.state == IterState::Done {
-            return None;
-        }
-        match self.step() {
-            Ok(Some(m)) => Some(Ok(m)),
-            Ok(None) => {
-                self.state = IterState::Done;
-                None
-            }
-            Err(e) => {
-                self.state = IterState::Done;
-                Some(Err(e))
-            }
-        }
+        let step = self.step();
+        self.state.finish_on(step)
     }
 }
 
@@ -386,6 +382,9 @@ impl<'a> Elements<'a> {
     }
 
     fn step(&mut self) -> Result<Option<Element>> {
+        if self.state == IterState::Done {
+            return Ok(None);
+        }
         let b = self.b;
         let mut i = skip_ws(b, self.i);
         match (self.state, b.get(i)) {
@@ -408,20 +407,8 @@ impl Iterator for Elements<'_> {
     type Item = Result<Element>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.state == IterState::Done {
-            return None;
-        }
-        match self.step() {
-            Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => {
-                self.state = IterState::Done;
-                None
-            }
-            Err(e) => {
-                self.state = IterState::Done;
-                Some(Err(e))
-            }
-        }
+        let step = self.step();
+        self.state.finish_on(step)
     }
 }
 
@@ -599,6 +586,20 @@ mod tests {
             .map(|e| &text[e.unwrap().value])
             .collect();
         assert_eq!(items, [r#"{"a":1}"#, "[2]", "\"3\""]);
+    }
+
+    #[test]
+    fn iteration_ends_for_good_after_the_end_or_an_error() {
+        let text = "[1,}";
+        let mut elements = Elements::of(text, 0..text.len()).unwrap();
+        assert!(matches!(elements.next(), Some(Ok(_))));
+        assert!(matches!(elements.next(), Some(Err(Invalid))));
+        assert!(elements.next().is_none());
+        let text = "{}";
+        let mut members = Members::document(text).unwrap();
+        assert!(members.next().is_none());
+        assert!(members.next().is_none());
+        members.finish().unwrap();
     }
 
     #[test]
