@@ -326,9 +326,19 @@ impl TailUrl {
         } else if let Some(rest) = strip_prefix_ci(text, "ws://") {
             (Scheme::Ws, rest)
         } else if let Some(idx) = text.find("://") {
+            // Echo the scheme only when it looks like one: the text before "://" is whatever
+            // was pasted, and could be a credential (found by fuzzing).
             let scheme = &text[..idx];
+            let shown = if !scheme.is_empty()
+                && scheme.len() <= 10
+                && scheme.bytes().all(|b| b.is_ascii_alphabetic())
+            {
+                format!(" {scheme:?}")
+            } else {
+                String::new()
+            };
             return Err(format!(
-                "open_params: unsupported scheme {scheme:?}; use the LDP WebSocket address (wss://<cluster>.logs.ovh.com/tail/?tk=<token>, with or without wss://) or a file path"
+                "open_params: unsupported scheme{shown}; use the LDP WebSocket address (wss://<cluster>.logs.ovh.com/tail/?tk=<token>, with or without wss://) or a file path"
             ));
         } else {
             (Scheme::Wss, text)
@@ -649,6 +659,9 @@ mod tests {
         let err =
             SourceSpec::parse(Some(&format!("https://gra1.logs.ovh.com/?tk={TOKEN}"))).unwrap_err();
         assert!(err.contains("unsupported scheme"), "{err}");
+        assert!(!err.contains(TOKEN), "{err}");
+        let err = SourceSpec::parse(Some(&format!("{TOKEN}://h/"))).unwrap_err();
+        assert!(err.contains("unsupported scheme;"), "{err}");
         assert!(!err.contains(TOKEN), "{err}");
         let err = SourceSpec::parse(Some("wss://host:99999/")).unwrap_err();
         assert!(err.contains("port"), "{err}");
