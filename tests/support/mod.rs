@@ -588,6 +588,163 @@ impl Drop for Instance<'_> {
     }
 }
 
+/// A field request made ready once, as libsinsp's filterchecks hold theirs: with it, a
+/// benchmark's extraction loop costs the host what it costs Falco (no symbol lookup, string
+/// building or table search per call).
+pub struct PreparedField {
+    /// The field name, as the rules write it.
+    pub name: String,
+    id: u32,
+    cname: CString,
+    arg: Arg,
+    key: Option<CString>,
+}
+
+/// What [`Instance::next_batch_raw`] answered.
+#[derive(Debug)]
+pub enum RawBatch {
+    /// This many events were lent to the callback.
+    Events(usize),
+    Timeout,
+    Eof,
+    Failure(String),
+}
+
+type ExtractFn = unsafe extern "C-unwind" fn(
+    *mut ss_plugin_t,
+    *const ss_plugin_event_input,
+    *const ss_plugin_field_extract_input,
+) -> ss_plugin_rc;
+
+type NextBatchFn = unsafe extern "C-unwind" fn(
+    *mut ss_plugin_t,
+    *mut ss_instance_t,
+    *mut u32,
+    *mut *mut *mut ss_plugin_event,
+) -> ss_plugin_rc;
+
+fn extract_fn() -> ExtractFn {
+    static F: OnceLock<ExtractFn> = OnceLock::new();
+    *F.get_or_init(|| sym("plugin_extract_fields"))
+}
+
+fn next_batch_fn() -> NextBatchFn {
+    static F: OnceLock<NextBatchFn> = OnceLock::new();
+    *F.get_or_init(|| sym("plugin_next_batch"))
+}
+
+/// Offset of the payload in a plugin event (PPME_PLUGINEVENT_E): header, two parameter
+/// lengths, plugin id.
+const PLUGIN_EVENT_PAYLOAD: usize = 26 + 4 + 4 + 4;
+
+/// The payload of a plugin event in its binary form (see [`Instance::next_batch_raw`]).
+pub fn event_payload(raw: &[u8]) -> &[u8] {
+    raw.get(PLUGIN_EVENT_PAYLOAD..).unwrap_or_default()
+}
+
+impl Host {
+    /// Makes `name` with `arg` ready for [`Host::extract_prepared`]; None when the plugin's
+    /// table has no such field.
+    pub fn prepare_field(name: &str, arg: Arg) -> Option<PreparedField> {
+        let id = *field_ids().get(name)?;
+        let key = match &arg {
+            Arg::Key(k) | Arg::KeyWithIndex0(k) => Some(CString::new(k.as_str()).unwrap()),
+            _ => None,
+        };
+        Some(PreparedField {
+            name: name.to_owned(),
+            id,
+            cname: CString::new(name).unwrap(),
+            arg,
+            key,
+        })
+    }
+
+    /// One `extract_fields` call for `field` on the event `raw` (its binary form), lending
+    /// each value to `each`; returns the number of values. Same request as [`Host::extract_one`].
+    pub fn extract_prepared(
+        &mut self,
+        raw: &[u8],
+        evtnum: u64,
+        field: &PreparedField,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<usize, String> {
+        // SAFETY: zeroed is a valid "no result yet" state for this C struct.
+        let mut req: ss_plugin_extract_field = unsafe { std::mem::zeroed() };
+        req.field_id = field.id;
+        req.field = field.cname.as_ptr();
+        req.ftype = 9; // PT_CHARBUF
+        match &field.arg {
+            Arg::None => {}
+            Arg::Index(i) => {
+                req.arg_present = 1;
+                req.arg_index = *i;
+            }
+            Arg::Key(_) | Arg::KeyWithIndex0(_) => {
+                req.arg_present = 1;
+                req.arg_key = field.key.as_ref().unwrap().as_ptr();
+            }
+        }
+        // SAFETY: zeroed vtables: the plugin must not need tables to extract.
+        let reader_ext: ss_plugin_table_reader_vtable_ext = unsafe { std::mem::zeroed() };
+        let input = ss_plugin_field_extract_input {
+            owner: owner(),
+            get_owner_last_error: Some(owner_last_error),
+            num_fields: 1,
+            fields: &mut req,
+            table_reader: unsafe { std::mem::zeroed() },
+            table_reader_ext: &reader_ext as *const _ as *mut _,
+            value_offsets: std::ptr::null_mut(),
+        };
+        let evt_input = ss_plugin_event_input {
+            evt: raw.as_ptr() as *const ss_plugin_event,
+            evtnum,
+            evtsrc: c"k8s_audit".as_ptr(),
+        };
+        // SAFETY: `raw` is a whole plugin event; the request and its strings outlive the call.
+        let rc = unsafe { extract_fn()(self.state, &evt_input, &input) };
+        if rc != ss_plugin_rc_SS_PLUGIN_SUCCESS {
+            return Err(self.last_error());
+        }
+        if req.res_len > 0 {
+            // SAFETY: for string fields the plugin sets res.str_ to res_len C strings.
+            for p in unsafe { std::slice::from_raw_parts(req.res.str_, req.res_len as usize) } {
+                each(unsafe { CStr::from_ptr(*p) }.to_bytes());
+            }
+        }
+        Ok(req.res_len as usize)
+    }
+}
+
+impl Instance<'_> {
+    /// One `plugin_next_batch` call that lends each event, in its binary form, to `each`
+    /// (with the host, to extract from it) instead of copying it, as libsinsp does: the bytes
+    /// are the plugin's, valid until the next call.
+    pub fn next_batch_raw(&mut self, mut each: impl FnMut(&mut Host, &[u8])) -> RawBatch {
+        let mut n = 0u32;
+        let mut evts: *mut *mut ss_plugin_event = std::ptr::null_mut();
+        // SAFETY: plain out-parameters, as the plugin API defines them.
+        let rc = unsafe { next_batch_fn()(self.host.state, self.inst, &mut n, &mut evts) };
+        match rc {
+            r if r == ss_plugin_rc_SS_PLUGIN_SUCCESS => {
+                for i in 0..n as usize {
+                    // SAFETY: the plugin returned n valid events, each `len` bytes long.
+                    let raw = unsafe {
+                        let evt = *evts.add(i);
+                        let len = std::ptr::read_unaligned(evt).len as usize;
+                        std::slice::from_raw_parts(evt as *const u8, len)
+                    };
+                    each(self.host, raw);
+                }
+                RawBatch::Events(n as usize)
+            }
+            r if r == ss_plugin_rc_SS_PLUGIN_TIMEOUT => RawBatch::Timeout,
+            r if r == ss_plugin_rc_SS_PLUGIN_EOF => RawBatch::Eof,
+            _ => RawBatch::Failure(self.host.last_error()),
+        }
+    }
+}
+
 /// Number of threads of this process.
 pub fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")

@@ -1,0 +1,196 @@
+//! The loopback LDP stand-in, run as a child process (this same binary, first argument
+//! [`SERVE`]) so that its CPU time and memory are not the plugin's: getrusage and VmHWM of the
+//! bench process then measure the plugin and its Falco-like host only.
+//!
+//! It accepts WebSocket connections (wss with the bench's test CA, or ws) and sends the
+//! pre-encoded [`FrameRing`] round and round, in writes of about 64 kB, as fast as the client
+//! reads or at a set rate of events per second. Before each write it stamps the frames'
+//! auditIDs with their sequence numbers and the time. It never reads what the client sends
+//! (Pings, Close): data flowing is liveness enough for the plugin. It exits when the bench
+//! closes its stdin.
+
+use crate::frames::FrameRing;
+use crate::stats::mono_ns;
+use async_tungstenite::tungstenite::handshake::derive_accept_key;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+/// First argument that makes this binary the server.
+pub const SERVE: &str = "__e2e_server";
+
+/// Bytes per write when sending as fast as the client reads.
+const CHUNK: usize = 64 * 1024;
+
+/// What the server sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Feed {
+    /// Audit events per frame: 1, or 50 (EventLists).
+    pub events_per_frame: usize,
+    /// Events per second; 0: as fast as the client reads.
+    pub rate: u64,
+}
+
+/// A running server process; dropping it ends it.
+pub struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts the server; `tls` is the server certificate and key (PEM files) for wss.
+    pub fn start(feed: Feed, tls: Option<(&Path, &Path)>) -> Server {
+        let exe = std::env::current_exe().expect("current_exe");
+        let mut cmd = Command::new(exe);
+        cmd.arg(SERVE)
+            .arg(feed.events_per_frame.to_string())
+            .arg(feed.rate.to_string());
+        if let Some((cert, key)) = tls {
+            cmd.arg(cert).arg(key);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the bench server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("server port");
+        let port = line
+            .trim()
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("bench server said {line:?}"));
+        Server {
+            stdin: child.stdin.take(),
+            child,
+            port,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stdin.take();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// The server process: `SERVE <events per frame> <rate> [<cert.pem> <key.pem>]`.
+pub fn main(args: &[String]) -> ! {
+    let events_per_frame: usize = args[0].parse().expect("events per frame");
+    let rate: u64 = args[1].parse().expect("rate");
+    let tls = args.get(3).map(|key| {
+        let cert = std::fs::read(&args[2]).expect("cert");
+        let key = std::fs::read(key).expect("key");
+        let identity = native_tls::Identity::from_pkcs8(&cert, &key).expect("identity");
+        native_tls::TlsAcceptor::new(identity).expect("TLS acceptor")
+    });
+    let mut ring = FrameRing::build(events_per_frame);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    println!("port {}", listener.local_addr().unwrap().port());
+    std::io::stdout().flush().ok();
+    // The bench closing our stdin (or dying) ends us.
+    std::thread::spawn(|| {
+        let mut sink = Vec::new();
+        std::io::stdin().read_to_end(&mut sink).ok();
+        std::process::exit(0);
+    });
+    let mut seq = 0u64;
+    for tcp in listener.incoming() {
+        let Ok(tcp) = tcp else { continue };
+        tcp.set_nodelay(true).ok();
+        match &tls {
+            Some(acceptor) => {
+                if let Ok(mut s) = acceptor.accept(tcp) {
+                    serve(&mut s, &mut ring, rate, &mut seq);
+                }
+            }
+            None => {
+                let mut s = tcp;
+                serve(&mut s, &mut ring, rate, &mut seq);
+            }
+        }
+    }
+    std::process::exit(0)
+}
+
+/// Upgrades the connection, then sends until the client goes away.
+fn serve(conn: &mut (impl Read + Write), ring: &mut FrameRing, rate: u64, seq: &mut u64) {
+    let Some(key) = read_upgrade(conn) else {
+        return;
+    };
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    if conn.write_all(answer.as_bytes()).is_err() {
+        return;
+    }
+    let per_frame = ring.events_per_frame as u64;
+    let start = mono_ns();
+    let mut next = 0usize; // next frame of the ring
+    let mut frames_sent = 0u64;
+    loop {
+        // How many frames to send now.
+        let mut want = usize::MAX;
+        if rate > 0 {
+            let due =
+                (mono_ns() - start) as u128 * rate as u128 / 1_000_000_000 / per_frame as u128;
+            let due = due as u64 - frames_sent;
+            if due == 0 {
+                std::thread::sleep(Duration::from_micros(100));
+                continue;
+            }
+            want = due as usize;
+        }
+        // Frames next.. up to CHUNK bytes (at least one), without wrapping round the ring.
+        let first = next;
+        let mut end = first;
+        let mut bytes = 0;
+        while end < ring.frames.len() && end - first < want && (bytes < CHUNK || end == first) {
+            bytes += ring.frames[end].range.len();
+            end += 1;
+        }
+        let sent = mono_ns();
+        for f in first..end {
+            ring.stamp(f, *seq, sent);
+            *seq += per_frame;
+        }
+        let span = ring.frames[first].range.start..ring.frames[end - 1].range.end;
+        if conn.write_all(&ring.bytes[span]).is_err() || conn.flush().is_err() {
+            return;
+        }
+        frames_sent += (end - first) as u64;
+        next = if end == ring.frames.len() { 0 } else { end };
+    }
+}
+
+/// Reads the HTTP upgrade request; its Sec-WebSocket-Key.
+fn read_upgrade(conn: &mut impl Read) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if conn.read(&mut byte).ok()? == 0 || head.len() > 64 * 1024 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("sec-websocket-key")
+            .then(|| v.trim().to_owned())
+    })
+}
