@@ -8,17 +8,22 @@ use crate::{replay, tail, K8sAuditOvh};
 use falco_plugin::anyhow::{self, Error};
 use falco_plugin::source::{EventBatch, SourcePluginInstance};
 use falco_plugin::FailureReason;
-use futures_lite::FutureExt;
 use smol::channel::{Receiver, Sender, TryRecvError};
 use std::sync::atomic::Ordering;
+use std::future::Future;
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
 
 /// Most events handed to Falco in one batch.
 const MAX_BATCH: usize = 1024;
 /// How long `next_batch` waits for a first event before answering `Timeout`.
 const BATCH_WAIT: Duration = Duration::from_millis(20);
+/// After that wait, how long `next_batch` lets the events right behind the first one arrive
+/// before it answers. Without it, a reader slower than Falco costs a wakeup of Falco's thread
+/// and a batch of one per event. Delays events by at most this much.
+const GATHER: Duration = Duration::from_micros(200);
 
 /// Tells the reader to stop; it watches the receiving end.
 #[derive(Clone)]
@@ -176,11 +181,7 @@ impl SourcePluginInstance for Instance {
             let mut n = self.take_ready(batch)?;
             if n == 0 && self.finished.is_none() {
                 // Nothing queued: wait briefly for the first event, never long.
-                let rx = self.rx.clone();
-                let ready = smol::block_on(async { rx.recv().await.ok() }.or(async {
-                    smol::Timer::after(BATCH_WAIT).await;
-                    None
-                }));
+                let ready = wait_first(&self.rx);
                 if let Some(item) = ready {
                     n = self.push_first(item, batch)?;
                     n += self.take_ready(batch)?;
@@ -218,4 +219,33 @@ impl Instance {
             }
         }
     }
+}
+
+/// Waits up to [`BATCH_WAIT`] for the next item, then, after an event, [`GATHER`].
+///
+/// It parks this thread rather than running `smol::block_on` with a `Timer`: registering a
+/// timer wakes the reactor, which the reader thread drives, so each wait cost the reader a
+/// syscall and a spurious wakeup.
+fn wait_first(rx: &Receiver<Item>) -> Option<Item> {
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let deadline = Instant::now() + BATCH_WAIT;
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut recv = std::pin::pin!(rx.recv());
+    let item = loop {
+        if let Poll::Ready(item) = recv.as_mut().poll(&mut cx) {
+            break item.ok()?;
+        }
+        // Unparked by the sender, or spuriously: poll again either way.
+        std::thread::park_timeout(deadline.checked_duration_since(Instant::now())?);
+    };
+    if matches!(item, Item::Event(_)) {
+        std::thread::sleep(GATHER);
+    }
+    Some(item)
 }
