@@ -319,7 +319,12 @@ impl TailUrl {
     }
 
     /// Parses a WebSocket address: `wss://...`, loopback `ws://...`, or scheme-less (wss).
+    /// Errors never contain the credentials found in `text`.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_unscrubbed(text).map_err(|e| scrub_secrets(&e, text))
+    }
+
+    fn parse_unscrubbed(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (scheme, rest) = if let Some(rest) = strip_prefix_ci(text, "wss://") {
             (Scheme::Wss, rest)
@@ -366,7 +371,7 @@ impl TailUrl {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
         if !host_ok {
             return Err(format!(
-                "open_params: {host:?} is not a valid host name; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>"
+                "open_params: the host of the WebSocket address is not a valid host name; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>"
             ));
         }
         if path_and_query
@@ -384,8 +389,7 @@ impl TailUrl {
         };
         if scheme == Scheme::Ws && !is_loopback(&url.host) {
             return Err(format!(
-                "open_params: plain ws:// is only allowed to a loopback host (for local tests), not to {:?}; use wss:// ({url})",
-                url.host
+                "open_params: plain ws:// is only allowed to a loopback host (127.0.0.0/8, ::1, localhost), for local tests; use wss:// ({url})"
             ));
         }
         Ok(url)
@@ -404,10 +408,10 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
-    let bad_port = |p: &str| {
-        format!(
-            "open_params: {p:?} is not a valid port number (1 to 65535) in the WebSocket address"
-        )
+    // The text is not echoed: in a mangled paste it could be anything, a token included.
+    let bad_port = |_: &str| {
+        "open_params: the port in the WebSocket address is not a number from 1 to 65535"
+            .to_owned()
     };
     if let Some(rest) = hostport.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
@@ -447,6 +451,35 @@ fn is_loopback(host: &str) -> bool {
         Ok(ip) => ip.is_loopback(),
         Err(_) => false,
     }
+}
+
+/// Replaces in `msg` every credential found in `input`: the values of `tk=` parameters and the
+/// userinfo of an authority. The last line of defence for messages that quote the input (a
+/// file path, say): whatever the shape of a paste, its token does not reach the log.
+fn scrub_secrets(msg: &str, input: &str) -> String {
+    let mut secrets: Vec<&str> = Vec::new();
+    let lower = input.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find("tk=") {
+        let start = from + pos + 3;
+        let end = input[start..]
+            .find(|c: char| c == '&' || c == '#' || c.is_whitespace())
+            .map_or(input.len(), |e| start + e);
+        secrets.push(&input[start..end]);
+        from = start;
+    }
+    if let Some(after) = input.find("://").map(|i| &input[i + 3..]) {
+        let authority = after.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some(at) = authority.rfind('@') {
+            secrets.push(&authority[..at]);
+        }
+    }
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = msg.to_owned();
+    for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+        out = out.replace(secret, "<redacted>");
+    }
+    out
 }
 
 /// Query parameters whose values are shown; every other value is redacted. An allow-list,
@@ -508,7 +541,12 @@ impl fmt::Debug for TailUrl {
 impl SourceSpec {
     /// Parses `open_params`. Errors say what is wrong and never contain the token.
     pub fn parse(params: Option<&str>) -> Result<Self, String> {
-        let text = params.unwrap_or("").trim();
+        let text = params.unwrap_or("");
+        Self::parse_unscrubbed(text).map_err(|e| scrub_secrets(&e, text))
+    }
+
+    fn parse_unscrubbed(text: &str) -> Result<Self, String> {
+        let text = text.trim();
         if text.is_empty() {
             return Err("open_params is empty: set it to the LDP WebSocket address of the audit-log stream (e.g. gra1.logs.ovh.com/tail/?tk=<token>, from the OVHcloud console: Monitor in real-time → Copy WebSocket address), or to a file to replay".into());
         }
@@ -660,6 +698,16 @@ mod tests {
             SourceSpec::parse(Some(&format!("https://gra1.logs.ovh.com/?tk={TOKEN}"))).unwrap_err();
         assert!(err.contains("unsupported scheme"), "{err}");
         assert!(!err.contains(TOKEN), "{err}");
+        // Found by fuzzing: no part of a mangled paste is echoed back with its token.
+        for pasted in [
+            format!("h:2{TOKEN}/x?tk={TOKEN}"),
+            format!("ws://{TOKEN}/?tk={TOKEN}"),
+            format!("/tail/?tk={TOKEN}"),
+            format!("wss://bad host/?tk={TOKEN}"),
+        ] {
+            let err = SourceSpec::parse(Some(&pasted)).unwrap_err();
+            assert!(!err.contains(TOKEN), "{pasted}: {err}");
+        }
         let err = SourceSpec::parse(Some(&format!("{TOKEN}://h/"))).unwrap_err();
         assert!(err.contains("unsupported scheme;"), "{err}");
         assert!(!err.contains(TOKEN), "{err}");
