@@ -66,6 +66,12 @@ pub struct Metrics {
     pub fatal_errors: AtomicU64,
     pub connection_state: AtomicU64,
     pub queue_depth: AtomicU64,
+    pub events_backfilled: AtomicU64,
+    pub duplicates_dropped: AtomicU64,
+    pub backfill_windows: AtomicU64,
+    pub backfill_incomplete: AtomicU64,
+    pub event_lag_ms: AtomicU64,
+    pub event_lag_max_ms: AtomicU64,
 }
 
 impl Metrics {
@@ -89,6 +95,13 @@ impl Metrics {
             SkipReason::Oversize => &self.skipped_oversize,
         };
         c.load(Ordering::Relaxed)
+    }
+
+    /// Records the lag of a batch handed to Falco: `newest` is the lag of its last event,
+    /// `worst` the largest lag in it, both in milliseconds.
+    pub fn batch_lag(&self, newest: u64, worst: u64) {
+        self.event_lag_ms.store(newest, Ordering::Relaxed);
+        self.event_lag_max_ms.fetch_max(worst, Ordering::Relaxed);
     }
 
     /// Sets the connection state gauge.
@@ -124,6 +137,12 @@ impl Metrics {
             mono(c"fatal_errors", get(&self.fatal_errors)),
             gauge(c"connection_state", get(&self.connection_state)),
             gauge(c"queue_depth", get(&self.queue_depth)),
+            mono(c"events_backfilled", get(&self.events_backfilled)),
+            mono(c"duplicates_dropped", get(&self.duplicates_dropped)),
+            mono(c"backfill_windows", get(&self.backfill_windows)),
+            mono(c"backfill_incomplete", get(&self.backfill_incomplete)),
+            gauge(c"event_lag_ms", get(&self.event_lag_ms)),
+            gauge(c"event_lag_max_ms", get(&self.event_lag_max_ms)),
         ]
     }
 }

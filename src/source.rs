@@ -1,16 +1,17 @@
 //! The open instance: a reader thread running a smol executor (WebSocket tail or file
 //! replay) ⇄ a bounded queue ⇄ `next_batch` on Falco's thread.
 
+use crate::audit::AuditEvent;
 use crate::config::{InitConfig, SourceSpec};
 use crate::metrics::{ConnState, Metrics};
-use crate::sink::{Item, Sink};
+use crate::sink::{now_nanos, Item, Sink};
 use crate::{replay, tail, K8sAuditOvh};
 use falco_plugin::anyhow::{self, Error};
 use falco_plugin::source::{EventBatch, SourcePluginInstance};
 use falco_plugin::FailureReason;
 use smol::channel::{Receiver, Sender, TryRecvError};
-use std::sync::atomic::Ordering;
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{JoinHandle, Thread};
@@ -49,6 +50,33 @@ pub struct Instance {
     thread: Option<JoinHandle<()>>,
     metrics: Arc<Metrics>,
     finished: Option<Finished>,
+    /// Live sources report the lag of what they hand to Falco; replayed files would only
+    /// report their age.
+    measure_lag: bool,
+}
+
+/// The lag of the events of one batch: now minus their timestamp, in milliseconds.
+struct BatchLag {
+    now: u64,
+    last: Option<u64>,
+    worst: u64,
+}
+
+impl BatchLag {
+    fn new() -> Self {
+        Self {
+            now: now_nanos(),
+            last: None,
+            worst: 0,
+        }
+    }
+
+    fn add(&mut self, ts: u64) {
+        // An event stamped ahead of our clock has no lag.
+        let lag = self.now.saturating_sub(ts) / 1_000_000;
+        self.last = Some(lag);
+        self.worst = self.worst.max(lag);
+    }
 }
 
 enum Finished {
@@ -68,6 +96,7 @@ impl Instance {
         let sink = Sink::new(tx, Arc::clone(&metrics), config.max_event_size);
         metrics.set_state(ConnState::Connecting);
         log::info!("opening {spec}");
+        let measure_lag = matches!(spec, SourceSpec::Tail(_));
         let thread_metrics = Arc::clone(&metrics);
         let thread = std::thread::Builder::new()
             .name("k8saudit-ovh".into())
@@ -97,6 +126,7 @@ impl Instance {
             thread: Some(thread),
             metrics,
             finished: None,
+            measure_lag,
         })
     }
 
@@ -113,14 +143,20 @@ impl Instance {
         }
     }
 
-    fn take_ready(&mut self, batch: &mut EventBatch) -> Result<usize, Error> {
+    fn add(batch: &mut EventBatch, e: &AuditEvent, lag: &mut BatchLag) -> Result<(), Error> {
+        let mut event = Self::plugin_event(&e.payload);
+        event.metadata.ts = e.ts;
+        batch.add(event)?;
+        lag.add(e.ts);
+        Ok(())
+    }
+
+    fn take_ready(&mut self, batch: &mut EventBatch, lag: &mut BatchLag) -> Result<usize, Error> {
         let mut n = 0;
         while n < MAX_BATCH {
             match self.rx.try_recv() {
                 Ok(Item::Event(e)) => {
-                    let mut event = Self::plugin_event(&e.payload);
-                    event.metadata.ts = e.ts;
-                    batch.add(event)?;
+                    Self::add(batch, &e, lag)?;
                     n += 1;
                 }
                 Ok(Item::Eof) => {
@@ -178,14 +214,19 @@ impl SourcePluginInstance for Instance {
             return self.finish();
         }
         let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut n = self.take_ready(batch)?;
+            let mut lag = BatchLag::new();
+            let mut n = self.take_ready(batch, &mut lag)?;
             if n == 0 && self.finished.is_none() {
                 // Nothing queued: wait briefly for the first event, never long.
                 let ready = wait_first(&self.rx);
                 if let Some(item) = ready {
-                    n = self.push_first(item, batch)?;
-                    n += self.take_ready(batch)?;
+                    lag.now = now_nanos();
+                    n = self.push_first(item, batch, &mut lag)?;
+                    n += self.take_ready(batch, &mut lag)?;
                 }
+            }
+            if let (true, Some(last)) = (self.measure_lag, lag.last) {
+                self.metrics.batch_lag(last, lag.worst);
             }
             Ok::<usize, Error>(n)
         }));
@@ -201,12 +242,15 @@ impl SourcePluginInstance for Instance {
 }
 
 impl Instance {
-    fn push_first(&mut self, item: Item, batch: &mut EventBatch) -> Result<usize, Error> {
+    fn push_first(
+        &mut self,
+        item: Item,
+        batch: &mut EventBatch,
+        lag: &mut BatchLag,
+    ) -> Result<usize, Error> {
         match item {
             Item::Event(e) => {
-                let mut event = Self::plugin_event(&e.payload);
-                event.metadata.ts = e.ts;
-                batch.add(event)?;
+                Self::add(batch, &e, lag)?;
                 Ok(1)
             }
             Item::Eof => {
