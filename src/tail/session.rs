@@ -196,10 +196,10 @@ pub(crate) async fn close(ws: &mut Ws, budget: Duration) {
             code: CloseCode::Normal,
             reason: "falco k8saudit-ovh closing".into(),
         };
-        // After the server's own Close this only flushes our reply.
-        if ws.close(Some(frame)).await.is_ok() {
-            while let Some(Ok(_)) = ws.next().await {}
-        }
+        // After the server's own Close, sending ours fails (nothing more may be sent), but the
+        // next read flushes the reply tungstenite queued, then sees the server's end.
+        let _ = ws.close(Some(frame)).await;
+        while let Some(Ok(_)) = ws.next().await {}
     };
     polite
         .or(async {
