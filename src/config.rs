@@ -57,6 +57,17 @@ pub struct InitConfig {
     pub max_queued_events: usize,
     /// Extra CA certificates (PEM) for wss.
     pub ca_cert_file: Option<PathBuf>,
+    /// Replay the missed window after a reconnection.
+    pub backfill: bool,
+    /// Longest gap replayed.
+    pub backfill_max: Duration,
+    /// How far before the last event a replay starts, and how far outside its window its
+    /// events may lie.
+    pub backfill_overlap: Duration,
+    /// Most events read from one replayed window.
+    pub backfill_max_events: u64,
+    /// Longest time spent replaying one window.
+    pub backfill_timeout: Duration,
 }
 
 impl Default for InitConfig {
@@ -78,6 +89,11 @@ impl InitConfig {
             reconnect_max_backoff: Duration::from_secs(60),
             max_queued_events: 4096,
             ca_cert_file: None,
+            backfill: true,
+            backfill_max: Duration::from_secs(3600),
+            backfill_overlap: Duration::from_secs(10),
+            backfill_max_events: 1_000_000,
+            backfill_timeout: Duration::from_secs(300),
         }
     }
 
@@ -137,7 +153,15 @@ impl InitConfig {
                 .unwrap_or("")
                 .to_owned()
         };
+        let boolean = |key: &str| -> bool {
+            given
+                .get(key)
+                .or_else(|| props[key].get("default"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
         let ms = |key: &str| Duration::from_millis(int(key));
+        let secs = |key: &str| Duration::from_secs(int(key));
         let ca = string("caCertFile");
         let cfg = Self {
             max_event_size: int("maxEventSize") as usize,
@@ -149,6 +173,11 @@ impl InitConfig {
             reconnect_max_backoff: ms("reconnectMaxBackoffMs"),
             max_queued_events: int("maxQueuedEvents") as usize,
             ca_cert_file: (!ca.is_empty()).then(|| PathBuf::from(ca)),
+            backfill: boolean("backfill"),
+            backfill_max: secs("backfillMaxSeconds"),
+            backfill_overlap: secs("backfillOverlapSeconds"),
+            backfill_max_events: int("backfillMaxEvents"),
+            backfill_timeout: ms("backfillTimeoutMs"),
         };
         if cfg.dead_timeout <= cfg.ping_interval {
             return Err(format!(
@@ -603,7 +632,21 @@ mod tests {
         assert_eq!(cfg.max_event_size, 262_144);
         assert_eq!(cfg.ping_interval, Duration::from_secs(5));
         assert_eq!(cfg.reconnect_max_backoff, Duration::from_secs(60));
+        assert!(cfg.backfill);
+        assert_eq!(cfg.backfill_max, Duration::from_secs(3600));
+        assert_eq!(cfg.backfill_overlap, Duration::from_secs(10));
+        assert_eq!(cfg.backfill_timeout, Duration::from_secs(300));
+        assert_eq!(cfg.backfill_max_events, 1_000_000);
         assert_eq!(InitConfig::parse("{}").unwrap(), cfg);
+        assert_eq!(
+            InitConfig::fallback(),
+            cfg,
+            "fallback and schema defaults agree"
+        );
+        let off = InitConfig::parse(r#"{"backfill": false}"#).unwrap();
+        assert!(!off.backfill);
+        let err = InitConfig::parse(r#"{"backfill": "yes"}"#).unwrap_err();
+        assert!(err.contains("true or false"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod config;
+mod dedup;
 pub mod fields;
 pub mod frame;
 pub mod json;

@@ -1,5 +1,6 @@
 //! The reader side of the queue: turns frames into audit events, counts and logs what it
-//! skips (at a bounded rate), and queues events for `next_batch` with backpressure.
+//! skips (at a bounded rate), lets a gate drop events already delivered, and queues the rest
+//! for `next_batch` with backpressure.
 
 use crate::audit::{self, AuditEvent};
 use crate::frame;
@@ -23,6 +24,22 @@ pub(crate) enum Item {
 /// The queue was closed: the instance is closing.
 #[derive(Debug)]
 pub(crate) struct Closed;
+
+/// What a [`Gate`] says of one decoded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// Queue it for Falco.
+    Deliver,
+    /// Already delivered: dropped, counted in `duplicates_dropped`.
+    Duplicate,
+    /// This connection has given all it should (a replayed window is over, or went wrong):
+    /// the event is dropped and the connection read no further. `complete`: the connection
+    /// gave all that was asked of it. The reason is for the log.
+    End { reason: String, complete: bool },
+}
+
+/// Decides, event by event, what a sink does with what its connection delivers.
+pub(crate) type Gate = Box<dyn FnMut(&AuditEvent) -> Admit + Send>;
 
 /// Logs one line per key at most every `period`, with the count of suppressed lines.
 #[derive(Debug)]
@@ -92,6 +109,16 @@ pub(crate) struct Sink {
     metrics: Arc<Metrics>,
     max_event_size: usize,
     pub(crate) log: RateLimitedLog,
+    gate: Option<Gate>,
+    /// Events delivered through this sink are backfilled (counted in `events_backfilled`).
+    replay: bool,
+    /// Greatest timestamp delivered since [`Sink::take_newest`].
+    newest: Option<u64>,
+    /// Why the gate ended this connection, and whether it got all it should.
+    ended: Option<(String, bool)>,
+    /// Events delivered, and dropped as duplicates, through this sink.
+    delivered: u64,
+    duplicates: u64,
 }
 
 impl Sink {
@@ -101,7 +128,60 @@ impl Sink {
             metrics,
             max_event_size,
             log: RateLimitedLog::new(Duration::from_secs(10)),
+            gate: None,
+            replay: false,
+            newest: None,
+            ended: None,
+            delivered: 0,
+            duplicates: 0,
         }
+    }
+
+    /// A second sink into the same queue, for replayed windows.
+    pub(crate) fn fork_replay(&self) -> Self {
+        let mut fork = Self::new(
+            self.tx.clone(),
+            Arc::clone(&self.metrics),
+            self.max_event_size,
+        );
+        fork.replay = true;
+        fork
+    }
+
+    /// Puts `gate` in front of the queue (none: every event is delivered).
+    pub(crate) fn set_gate(&mut self, gate: Option<Gate>) {
+        self.gate = gate;
+        self.ended = None;
+    }
+
+    /// The greatest event timestamp delivered since the last call.
+    pub(crate) fn take_newest(&mut self) -> Option<u64> {
+        self.newest.take()
+    }
+
+    /// The greatest event timestamp delivered since [`Sink::take_newest`].
+    pub(crate) fn newest(&self) -> Option<u64> {
+        self.newest
+    }
+
+    /// Why the gate ended this connection, and whether it got all it should, if it did.
+    pub(crate) fn ended(&self) -> Option<(&str, bool)> {
+        self.ended.as_ref().map(|(r, c)| (r.as_str(), *c))
+    }
+
+    /// Events delivered through this sink so far.
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// Events this sink dropped as duplicates so far.
+    pub(crate) fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    /// Shared counters, to keep.
+    pub(crate) fn metrics_arc(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Shared counters.
@@ -137,8 +217,32 @@ impl Sink {
             self.skipped(s.reason, s.size, s.audit_id.as_deref());
         }
         for e in events {
+            if let Some(gate) = self.gate.as_mut() {
+                match gate(&e) {
+                    Admit::Deliver => {}
+                    Admit::Duplicate => {
+                        self.duplicates += 1;
+                        self.metrics
+                            .duplicates_dropped
+                            .fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    Admit::End { reason, complete } => {
+                        self.ended = Some((reason, complete));
+                        break;
+                    }
+                }
+            }
+            let ts = e.ts;
             self.send(Item::Event(e)).await?;
             self.metrics.events_emitted.fetch_add(1, Ordering::Relaxed);
+            self.delivered += 1;
+            if self.replay {
+                self.metrics
+                    .events_backfilled
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            self.newest = self.newest.max(Some(ts));
         }
         Ok(())
     }

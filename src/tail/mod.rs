@@ -8,21 +8,27 @@
 //! - [`session`] reads one connection until it ends: frames to the sink, Pings, dead peers.
 //! - [`backoff`] spaces the dials: `reconnectMinBackoffMs` doubling to
 //!   `reconnectMaxBackoffMs` with jitter, reset by a connection that worked.
+//! - [`backfill`] (unless `backfill` is off) replays, on a second connection, the window
+//!   missed between the last event received and a reconnection, while the new live
+//!   connection runs; both feed the queue through a filter that drops events delivered twice.
 //!
 //! Every message names the URL through `TailUrl`'s `Display`, which redacts the token.
 
+mod backfill;
 mod backoff;
 mod dial;
 mod session;
 
 use crate::config::{InitConfig, TailUrl};
 use crate::metrics::ConnState;
-use crate::sink::Sink;
+use crate::sink::{now_nanos, Sink};
 use crate::source::Stop;
+use backfill::{Backfill, Window};
 use backoff::Backoff;
 use dial::{DialError, TrustRoots};
 use futures_lite::FutureExt;
 use session::SessionEnd;
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -39,6 +45,10 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
     };
     let mut backoff = Backoff::new(config.reconnect_min_backoff, config.reconnect_max_backoff);
     let mut connected_before = false;
+    let mut backfill = config.backfill.then(|| Backfill::new(sink));
+    // Everything the server had from before this time (ns, event clock) was delivered: the
+    // newest event delivered, or the first connection while there is none.
+    let mut covered: Option<u64> = None;
     loop {
         sink.metrics().set_state(ConnState::Connecting);
         sink.metrics()
@@ -55,6 +65,7 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
             Some(Err(DialError::Fatal(msg))) => return sink.fatal(msg).await,
             Some(Err(DialError::Retry(reason))) => format!("cannot connect to {url}: {reason}"),
             Some(Ok(mut ws)) => {
+                let live_since = now_nanos();
                 sink.metrics().set_state(ConnState::Connected);
                 if connected_before {
                     let n = sink.metrics().reconnects.fetch_add(1, Ordering::Relaxed) + 1;
@@ -64,18 +75,62 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
                 } else {
                     log::info!("connected to {url}");
                 }
+                let window = match (&backfill, covered) {
+                    (Some(_), Some(c)) if connected_before => Some(Window::after_gap(
+                        c,
+                        live_since,
+                        config.backfill_overlap,
+                        config.backfill_max,
+                    )),
+                    _ => None,
+                };
                 connected_before = true;
-                match session::run(&mut ws, config, sink, stop).await {
+                let live = session::run(&mut ws, config, sink, stop, None);
+                let (end, replayed) = match (&window, backfill.as_mut()) {
+                    (Some(w), Some(bf)) => {
+                        let outcome = Cell::new(None);
+                        let replay = async {
+                            outcome.set(Some(bf.run(&url, w, config, &roots, stop).await));
+                            futures_lite::future::pending().await
+                        };
+                        let end = live.or(replay).await;
+                        (end, Some(outcome.take()))
+                    }
+                    _ => (live.await, None),
+                };
+                let newest = sink.take_newest();
+                let replayed_newest = backfill.as_mut().and_then(Backfill::take_newest);
+                covered = match (&window, replayed) {
+                    // The live connection ended before the replay did: resume the replay from
+                    // where it got to after the next reconnection.
+                    (Some(_), Some(None)) if !stop.is_set() => {
+                        sink.log.log(log::Level::Info, "backfill_interrupted", || {
+                            format!("the replay of the window missed from {url} stopped with the live connection; it resumes after the reconnection")
+                        });
+                        covered.max(replayed_newest)
+                    }
+                    // Nothing from before the first connection is replayed.
+                    _ => covered
+                        .or(Some(live_since))
+                        .max(newest)
+                        .max(replayed_newest),
+                };
+                match end {
                     SessionEnd::Stopped => {
                         session::close(&mut ws, CLOSE_BUDGET).await;
                         return;
                     }
-                    SessionEnd::Lost { reason, worked } => {
+                    SessionEnd::Lost { reason, worked, .. } => {
                         if worked {
                             backoff.reset();
                         }
                         session::close(&mut ws, LOST_CLOSE_BUDGET).await;
                         format!("connection to {url} lost: {reason}")
+                    }
+                    // Only replay connections have an idle limit or a gate that ends them.
+                    SessionEnd::Idle | SessionEnd::Enough { .. } => {
+                        session::close(&mut ws, LOST_CLOSE_BUDGET).await;
+                        format!("connection to {url} ended")
                     }
                 }
             }

@@ -5,13 +5,16 @@
 //! stream whose server answers our Pings stays up forever; one that answers nothing for
 //! `deadTimeoutMs` is dropped. Time spent waiting on a full queue (Falco slower than the
 //! stream) is backpressure, not silence: the clock restarts once the sink took the frame.
+//!
+//! A replay connection (backfill) also ends when its sink's gate says the window is over, or
+//! after `idle` without a data frame: a server may keep a replay open once it has sent it.
 
 use super::dial::{describe_ws_error, Ws};
 use crate::config::InitConfig;
 use crate::metrics::SkipReason;
 use crate::sink::Sink;
 use crate::source::Stop;
-use async_tungstenite::tungstenite::error::CapacityError;
+use async_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
@@ -25,9 +28,23 @@ pub(crate) enum SessionEnd {
     /// The instance is closing.
     Stopped,
     /// The connection is gone; dial again. `worked`: the server sent at least one frame
-    /// (data, Ping or Pong), so the next failure starts the backoff afresh.
-    Lost { reason: String, worked: bool },
+    /// (data, Ping or Pong), so the next failure starts the backoff afresh. `clean`: the
+    /// server ended it (Close frame or end of stream), rather than an error or a dead peer.
+    Lost {
+        reason: String,
+        worked: bool,
+        clean: bool,
+    },
+    /// No data frame for the `idle` limit.
+    Idle,
+    /// The sink's gate wants nothing more from this connection: `complete` when it got all it
+    /// should. The reason is for the log.
+    Enough { reason: String, complete: bool },
 }
+
+/// Messages handled in a row before letting the other connection of the tail (live or
+/// replay, which share the thread) have a turn.
+const FAIR_SHARE: u32 = 32;
 
 enum Wake {
     Stop,
@@ -35,28 +52,38 @@ enum Wake {
     Tick,
 }
 
-/// Reads `ws` into `sink` until the connection ends or `stop`.
+/// Reads `ws` into `sink` until the connection ends or `stop`; with `idle`, also after that
+/// long without a data frame.
 pub(crate) async fn run(
     ws: &mut Ws,
     config: &InitConfig,
     sink: &mut Sink,
     stop: &Stop,
+    idle: Option<Duration>,
 ) -> SessionEnd {
     let mut last_heard = Instant::now();
+    let mut last_data = last_heard;
     let mut bytes_seen = ws.get_ref().bytes_read();
     let mut next_ping = last_heard + config.ping_interval;
     let mut pings: u64 = 0;
     let mut worked = false;
+    let mut in_a_row = 0;
     let dead = |worked| SessionEnd::Lost {
         reason: format!(
             "nothing received, not even a Pong, for deadTimeoutMs ({} ms)",
             config.dead_timeout.as_millis()
         ),
         worked,
+        clean: false,
     };
     loop {
         if stop.is_set() {
             return SessionEnd::Stopped;
+        }
+        in_a_row += 1;
+        if in_a_row >= FAIR_SHARE {
+            in_a_row = 0;
+            futures_lite::future::yield_now().await;
         }
         // Bytes of a frame still arriving count as life, even before the frame is whole.
         let read = ws.get_ref().bytes_read();
@@ -68,6 +95,10 @@ pub(crate) async fn run(
         let dead_at = last_heard + config.dead_timeout;
         if now >= dead_at {
             return dead(worked);
+        }
+        let idle_at = idle.map(|d| last_data + d);
+        if idle_at.is_some_and(|t| now >= t) {
+            return SessionEnd::Idle;
         }
         if now >= next_ping {
             pings += 1;
@@ -88,6 +119,7 @@ pub(crate) async fn run(
                     return SessionEnd::Lost {
                         reason: format!("sending a Ping failed: {}", describe_ws_error(&e)),
                         worked,
+                        clean: false,
                     }
                 }
                 None => return dead(worked),
@@ -101,7 +133,7 @@ pub(crate) async fn run(
         }
         .or(async { Wake::Read(ws.next().await) })
         .or(async {
-            Timer::at(next_ping.min(dead_at)).await;
+            Timer::at(next_ping.min(dead_at).min(idle_at.unwrap_or(dead_at))).await;
             Wake::Tick
         })
         .await;
@@ -111,6 +143,7 @@ pub(crate) async fn run(
             Wake::Read(Some(Ok(m))) => m,
             Wake::Read(Some(Err(e))) => {
                 return SessionEnd::Lost {
+                    clean: ended_by_server(&e),
                     reason: read_failed(&e, sink),
                     worked,
                 }
@@ -119,6 +152,7 @@ pub(crate) async fn run(
                 return SessionEnd::Lost {
                     reason: "the server closed the connection".into(),
                     worked,
+                    clean: true,
                 }
             }
         };
@@ -128,12 +162,14 @@ pub(crate) async fn run(
                 if sink.frame(text.as_bytes()).await.is_err() {
                     return SessionEnd::Stopped;
                 }
+                last_data = Instant::now();
             }
             Message::Binary(bytes) => {
                 worked = true;
                 if sink.frame(&bytes).await.is_err() {
                     return SessionEnd::Stopped;
                 }
+                last_data = Instant::now();
             }
             // tungstenite queues the Pong for a Ping and sends it on the next read.
             Message::Ping(_) | Message::Pong(_) => worked = true,
@@ -154,13 +190,31 @@ pub(crate) async fn run(
                         None => "the server closed the WebSocket".into(),
                     },
                     worked,
+                    clean: true,
                 }
             }
             Message::Frame(_) => {}
         }
+        if let Some((reason, complete)) = sink.ended() {
+            return SessionEnd::Enough {
+                reason: reason.to_owned(),
+                complete,
+            };
+        }
         // After the sink took the frame, possibly having waited for room in the queue.
         last_heard = Instant::now();
     }
+}
+
+/// Whether a read error is the server ending the stream (a FIN without a Close frame) rather
+/// than a failure.
+fn ended_by_server(e: &WsError) -> bool {
+    matches!(
+        e,
+        WsError::ConnectionClosed
+            | WsError::AlreadyClosed
+            | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+    )
 }
 
 /// Explains a read error, counting and logging the ones that are about a message.
