@@ -89,3 +89,90 @@ pub fn audit_id(payload: &[u8]) -> String {
         .unwrap_or("")
         .to_owned()
 }
+
+/// `nanos` since the epoch as an RFC 3339 UTC timestamp with nanoseconds, as the apiserver
+/// writes `stageTimestamp`.
+pub fn rfc3339(nanos: u64) -> String {
+    let secs = nanos / 1_000_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        nanos % 1_000_000_000
+    )
+}
+
+/// Nanoseconds since the epoch, now.
+pub fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// A numbered stream of events stamped from `base`, `step` apart: what a cluster produced
+/// recently (backfill windows are computed from the wall clock, so their events must be
+/// recent). Event `i` has auditID `ev-<i>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeline {
+    pub base: u64,
+    pub step: u64,
+}
+
+impl Timeline {
+    /// Events `step_ms` apart, the first `ago` before now.
+    pub fn recent(ago: std::time::Duration, step_ms: u64) -> Timeline {
+        Timeline {
+            base: now_nanos() - ago.as_nanos() as u64,
+            step: step_ms * 1_000_000,
+        }
+    }
+
+    /// The timestamp of event `i`, in ns.
+    pub fn nanos(&self, i: usize) -> u64 {
+        self.base + i as u64 * self.step
+    }
+
+    /// The LDP frame of event `i`.
+    pub fn frame(&self, i: usize) -> String {
+        event_frame(&event(&format!("ev-{i}"), &rfc3339(self.nanos(i))))
+    }
+
+    /// History entries (timestamp, frame) of events `range`, for a replaying server.
+    pub fn history(&self, range: std::ops::Range<usize>) -> Vec<(u64, String)> {
+        range.map(|i| (self.nanos(i), self.frame(i))).collect()
+    }
+
+    /// Events of `range` whose timestamp, in whole seconds, lies in `[begin, end]`.
+    pub fn within(&self, range: std::ops::Range<usize>, (begin, end): (u64, u64)) -> Vec<usize> {
+        range
+            .filter(|i| (begin..=end).contains(&(self.nanos(*i) / 1_000_000_000)))
+            .collect()
+    }
+}
+
+/// The numbers of `ev-<i>` auditIDs, in order.
+pub fn numbers(events: &[crate::support::Event]) -> Vec<usize> {
+    events
+        .iter()
+        .map(|e| {
+            audit_id(&e.payload)
+                .strip_prefix("ev-")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX)
+        })
+        .collect()
+}

@@ -7,6 +7,15 @@
 //! server reads the client's frames, answering Pings (unless told not to) and Close frames.
 //! When a script ends, the connection stays up until the client leaves.
 //!
+//! Replays, as LDP documents them ("give the begin & end as uri query parameter" to replay a
+//! past window): the server keeps a history of timestamped frames ([`WsServer::history`]).
+//! A request whose query has `begin` and `end` plays the next replay script
+//! ([`WsServer::push_replay`], or [`WsServer::replays`]' default), whose [`Step::Replay`] sends
+//! the history frames whose timestamp, in whole seconds, lies in `[begin, end]`. What the
+//! script does next is the test's assumption about LDP: close ([`Step::Close`]), stay open,
+//! or go on tailing. With no replay script, such a request plays an ordinary script: a server
+//! that ignores the parameters.
+//!
 //! Plain blocking I/O, one thread per connection: easy to reason about, and every thread ends
 //! when its client leaves or the server is dropped.
 
@@ -45,6 +54,11 @@ pub enum Step {
     Stall(Duration),
     /// Send a text frame's header and half its payload, then close the socket.
     HalfFrame(String),
+    /// Send the text frames `make(i)` for `i` in the range, made one at a time (bursts too
+    /// large to build up front).
+    Generate(std::ops::Range<usize>, fn(usize) -> String),
+    /// Send the history frames within the request's `begin`/`end` window.
+    Replay,
     /// Send a Close frame (1000), wait up to 1 s for the client's, then close.
     Close,
     /// Close the TCP connection (FIN) without a WebSocket Close.
@@ -66,13 +80,26 @@ pub struct ConnRecord {
     pub client_close: bool,
     /// The connection is over (thread finished).
     pub ended: bool,
+    /// When it was over.
+    pub ended_at: Option<Instant>,
     /// The TLS handshake failed (wss): the client refused our certificate, or went away.
     pub tls_failed: bool,
+    /// The `begin`/`end` query parameters of the request, when it had both.
+    pub window: Option<(u64, u64)>,
+    /// Data frames sent (text and binary, history included).
+    pub frames_sent: usize,
+    /// History frames sent by [`Step::Replay`].
+    pub replayed: usize,
+    /// The longest a single frame write waited (the client not reading: backpressure).
+    pub longest_write: Duration,
 }
 
 struct Shared {
     queue: Mutex<VecDeque<Script>>,
     default: Script,
+    replay_queue: Mutex<VecDeque<Script>>,
+    replay_default: Mutex<Option<Script>>,
+    history: Mutex<Vec<(u64, String)>>,
     conns: Mutex<Vec<ConnRecord>>,
     stop: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -89,21 +116,29 @@ pub struct WsServer {
 impl WsServer {
     /// A plain ws:// server whose connections play `default` unless a script is queued.
     pub fn ws(default: Script) -> WsServer {
-        Self::start(None, default)
+        Self::start(None, 0, default)
+    }
+
+    /// A plain ws:// server on `port` (one a client may already be dialling in vain).
+    pub fn ws_on(port: u16, default: Script) -> WsServer {
+        Self::start(None, port, default)
     }
 
     /// A wss:// server with `tls` as its identity.
     pub fn wss(tls: native_tls::TlsAcceptor, default: Script) -> WsServer {
-        Self::start(Some(Arc::new(tls)), default)
+        Self::start(Some(Arc::new(tls)), 0, default)
     }
 
-    fn start(tls: Option<Arc<native_tls::TlsAcceptor>>, default: Script) -> WsServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    fn start(tls: Option<Arc<native_tls::TlsAcceptor>>, port: u16, default: Script) -> WsServer {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
             default,
+            replay_queue: Mutex::new(VecDeque::new()),
+            replay_default: Mutex::new(None),
+            history: Mutex::new(Vec::new()),
             conns: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
@@ -122,6 +157,24 @@ impl WsServer {
     /// Queues the script of a coming connection (first queued, first played).
     pub fn push(&self, script: Script) -> &Self {
         self.shared.queue.lock().unwrap().push_back(script);
+        self
+    }
+
+    /// Queues the script of a coming replay request (one with `begin` and `end`).
+    pub fn push_replay(&self, script: Script) -> &Self {
+        self.shared.replay_queue.lock().unwrap().push_back(script);
+        self
+    }
+
+    /// The script of replay requests when none is queued.
+    pub fn replays(&self, script: Script) -> &Self {
+        *self.shared.replay_default.lock().unwrap() = Some(script);
+        self
+    }
+
+    /// Adds frames to the history replays draw from: (timestamp in ns, frame text).
+    pub fn history(&self, frames: impl IntoIterator<Item = (u64, String)>) -> &Self {
+        self.shared.history.lock().unwrap().extend(frames);
         self
     }
 
@@ -194,12 +247,6 @@ fn accept_loop(
         match listener.accept() {
             Ok((tcp, _)) => {
                 tcp.set_nonblocking(false).unwrap();
-                let script = shared
-                    .queue
-                    .lock()
-                    .unwrap()
-                    .pop_front()
-                    .unwrap_or_else(|| shared.default.clone());
                 let index = {
                     let mut conns = shared.conns.lock().unwrap();
                     conns.push(ConnRecord {
@@ -208,15 +255,22 @@ fn accept_loop(
                         pings: 0,
                         client_close: false,
                         ended: false,
+                        ended_at: None,
                         tls_failed: false,
+                        window: None,
+                        frames_sent: 0,
+                        replayed: 0,
+                        longest_write: Duration::ZERO,
                     });
                     conns.len() - 1
                 };
                 let s = Arc::clone(&shared);
                 let tls = tls.clone();
                 let t = std::thread::spawn(move || {
-                    serve(tcp, tls, script, index, &s);
-                    s.conns.lock().unwrap()[index].ended = true;
+                    serve(tcp, tls, index, &s);
+                    let mut conns = s.conns.lock().unwrap();
+                    conns[index].ended = true;
+                    conns[index].ended_at = Some(Instant::now());
                 });
                 shared.threads.lock().unwrap().push(t);
             }
@@ -281,18 +335,14 @@ struct Peer<'a> {
     answer_pings: bool,
     shared: &'a Shared,
     index: usize,
+    /// The upgrade request head, read before the script was chosen.
+    head: Option<String>,
 }
 
 /// Short socket read timeout: reading loops check the stop flag and their deadline this often.
 const POLL: Duration = Duration::from_millis(10);
 
-fn serve(
-    tcp: TcpStream,
-    tls: Option<Arc<native_tls::TlsAcceptor>>,
-    script: Script,
-    index: usize,
-    shared: &Shared,
-) {
+fn serve(tcp: TcpStream, tls: Option<Arc<native_tls::TlsAcceptor>>, index: usize, shared: &Shared) {
     tcp.set_write_timeout(Some(Duration::from_secs(10))).ok();
     let conn = match tls {
         None => Conn::Plain(tcp),
@@ -314,7 +364,20 @@ fn serve(
         answer_pings: true,
         shared,
         index,
+        head: None,
     };
+    // The request decides the script: a replay request plays a replay script, if any.
+    peer.head = peer.read_request();
+    let window = peer.head.as_deref().and_then(query_window);
+    peer.record(|r| r.window = window);
+    let replay = window.and_then(|_| {
+        let queued = shared.replay_queue.lock().unwrap().pop_front();
+        queued.or_else(|| shared.replay_default.lock().unwrap().clone())
+    });
+    let script = replay.unwrap_or_else(|| {
+        let queued = shared.queue.lock().unwrap().pop_front();
+        queued.unwrap_or_else(|| shared.default.clone())
+    });
     for step in script {
         if peer.stopping() || !peer.play(step) {
             return;
@@ -336,7 +399,7 @@ impl Peer<'_> {
     fn play(&mut self, step: Step) -> bool {
         match step {
             Step::Upgrade => {
-                let Some(head) = self.read_request() else {
+                let Some(head) = self.head.take().or_else(|| self.read_request()) else {
                     return false;
                 };
                 let key = header(&head, "sec-websocket-key").unwrap_or_default();
@@ -347,7 +410,7 @@ impl Peer<'_> {
                 self.send(answer.as_bytes())
             }
             Step::Refuse(status) => {
-                if self.read_request().is_none() {
+                if self.head.take().or_else(|| self.read_request()).is_none() {
                     return false;
                 }
                 let answer = format!(
@@ -358,8 +421,33 @@ impl Peer<'_> {
                 self.conn.tcp().shutdown(Shutdown::Both).ok();
                 false
             }
-            Step::Text(t) => self.send(&frame(0x1, t.as_bytes())),
-            Step::Binary(b) => self.send(&frame(0x2, &b)),
+            Step::Text(t) => self.send_frame(&frame(0x1, t.as_bytes())),
+            Step::Binary(b) => self.send_frame(&frame(0x2, &b)),
+            Step::Generate(range, make) => range
+                .into_iter()
+                .all(|i| !self.stopping() && self.send_frame(&frame(0x1, make(i).as_bytes()))),
+            Step::Replay => {
+                let Some((begin, end)) = self.shared.conns.lock().unwrap()[self.index].window
+                else {
+                    return true;
+                };
+                let frames: Vec<String> = self
+                    .shared
+                    .history
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(ts, _)| (begin..=end).contains(&(ts / 1_000_000_000)))
+                    .map(|(_, f)| f.clone())
+                    .collect();
+                frames.iter().all(|f| {
+                    let sent = self.send_frame(&frame(0x1, f.as_bytes()));
+                    if sent {
+                        self.record(|r| r.replayed += 1);
+                    }
+                    sent
+                })
+            }
             Step::Raw(b) => self.send(&b),
             Step::Hold(d) => self.pump(Some(Instant::now() + d)) == Flow::TimeUp,
             Step::IgnorePings => {
@@ -398,6 +486,18 @@ impl Peer<'_> {
                 false
             }
         }
+    }
+
+    /// Sends a data frame, counting it and how long the write waited.
+    fn send_frame(&mut self, bytes: &[u8]) -> bool {
+        let t = Instant::now();
+        let sent = self.send(bytes);
+        let took = t.elapsed();
+        self.record(|r| {
+            r.frames_sent += usize::from(sent);
+            r.longest_write = r.longest_write.max(took);
+        });
+        sent
     }
 
     fn send(&mut self, bytes: &[u8]) -> bool {
@@ -483,6 +583,18 @@ impl Peer<'_> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The `begin` and `end` query parameters of a request head, when it has both.
+fn query_window(head: &str) -> Option<(u64, u64)> {
+    let target = head.lines().next()?.split(' ').nth(1)?;
+    let query = target.split_once('?')?.1;
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+    };
+    Some((param("begin")?, param("end")?))
 }
 
 fn header(head: &str, name: &str) -> Option<String> {

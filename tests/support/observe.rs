@@ -1,0 +1,143 @@
+//! What the fault and backfill tests observe of the plugin: its metrics through the C ABI,
+//! the lines it logged, how `next_batch` answers, and this process's memory and CPU time.
+
+#![allow(dead_code)]
+
+use crate::support::{self, Batch, Event, Instance};
+use std::time::{Duration, Instant};
+
+/// The value of metric `name` (panics when the plugin does not report it).
+pub fn metric(inst: &mut Instance<'_>, name: &str) -> u64 {
+    *inst
+        .host
+        .metrics()
+        .get(name)
+        .unwrap_or_else(|| panic!("no metric {name}")) as u64
+}
+
+/// Asserts each `(metric, value)`, reporting every mismatch at once.
+#[track_caller]
+pub fn assert_metrics(inst: &mut Instance<'_>, want: &[(&str, u64)]) {
+    let all = inst.host.metrics();
+    let wrong: Vec<String> = want
+        .iter()
+        .filter_map(|(name, v)| {
+            let got = all.get(*name).map(|g| *g as u64);
+            (got != Some(*v)).then(|| format!("{name}: {got:?}, want {v}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "metrics: {wrong:#?}");
+}
+
+/// The messages the plugin logged so far (any instance in this process) containing every
+/// needle. Not counted: the SDK's echo of each error `next_batch` returns ("Plugin error: …"),
+/// which only debug builds of the SDK write.
+pub fn logged(needles: &[&str]) -> Vec<String> {
+    support::captured_logs()
+        .into_iter()
+        .map(|l| l.message)
+        .filter(|m| !m.contains("] Plugin error: "))
+        .filter(|m| needles.iter().all(|n| m.contains(n)))
+        .collect()
+}
+
+/// Asserts exactly one line containing every needle was logged, and returns it.
+#[track_caller]
+pub fn logged_once(needles: &[&str]) -> String {
+    let lines = logged(needles);
+    assert_eq!(lines.len(), 1, "lines with {needles:?}: {lines:#?}");
+    lines.into_iter().next().unwrap()
+}
+
+/// Polls `next_batch` until the source fails; returns its message.
+pub fn wait_failure(inst: &mut Instance<'_>, within: Duration) -> String {
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        match inst.next_batch() {
+            Batch::Failure(msg) => return msg,
+            Batch::Events(ev) => panic!("unexpected events: {ev:?}"),
+            Batch::Eof => panic!("unexpected EOF"),
+            Batch::Timeout => {}
+        }
+    }
+    panic!("no failure within {within:?}");
+}
+
+/// Polls `next_batch` for `during`, asserting no event arrives and the source stays up.
+pub fn assert_quiet(inst: &mut Instance<'_>, during: Duration) {
+    let (events, end) = inst.collect(usize::MAX, during);
+    assert!(events.is_empty(), "unexpected events: {events:?}");
+    assert!(end.is_none(), "the source ended: {end:?}");
+}
+
+/// Collects `want` events (failing on an end of the source), then checks for `settle` that
+/// no further event arrives.
+#[track_caller]
+pub fn collect_exactly(inst: &mut Instance<'_>, want: usize, within: Duration) -> Vec<Event> {
+    let (mut events, end) = inst.collect(want, within);
+    assert!(end.is_none(), "the source ended: {end:?}");
+    let (more, end) = inst.collect(usize::MAX, Duration::from_millis(300));
+    assert!(end.is_none(), "the source ended: {end:?}");
+    events.extend(more);
+    assert_eq!(events.len(), want, "events delivered");
+    events
+}
+
+/// Resident set size of this process, in KiB.
+pub fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// Peak resident set size of this process so far, in KiB.
+pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) this process used so far.
+pub fn cpu_time() -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// CPU time (user + system) of the plugin's reader threads (named `k8saudit-ovh`) so far.
+pub fn reader_cpu_time() -> Duration {
+    let tick = 100.0; // USER_HZ on Linux
+    let mut total = 0.0;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "k8saudit-ovh" {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // Fields after the parenthesised name: state is field 3; utime, stime are 14, 15.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok());
+        total += ticks(14).unwrap_or(0.0) + ticks(15).unwrap_or(0.0);
+    }
+    Duration::from_secs_f64(total / tick)
+}
