@@ -373,6 +373,22 @@ impl Host {
         })
     }
 
+    /// `plugin_get_metrics`, as (name, type: monotonic or not) in the plugin's order.
+    pub fn metric_kinds(&self) -> Vec<(String, ss_plugin_metric_type)> {
+        let f: unsafe extern "C-unwind" fn(*mut ss_plugin_t, *mut u32) -> *mut ss_plugin_metric =
+            sym("plugin_get_metrics");
+        let mut n = 0u32;
+        let ptr = unsafe { f(self.state, &mut n) };
+        if ptr.is_null() {
+            return vec![];
+        }
+        // SAFETY: the plugin returned n metrics, valid until its next call.
+        unsafe { std::slice::from_raw_parts(ptr, n as usize) }
+            .iter()
+            .map(|m| (cstr_or_empty(m.name), m.type_))
+            .collect()
+    }
+
     /// `plugin_get_metrics`, as name → value (integers and floats as f64).
     pub fn metrics(&mut self) -> HashMap<String, f64> {
         let f: unsafe extern "C-unwind" fn(*mut ss_plugin_t, *mut u32) -> *mut ss_plugin_metric =
