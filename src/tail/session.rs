@@ -67,6 +67,11 @@ pub(crate) async fn run(
     let mut next_ping = last_heard + config.ping_interval;
     let mut pings: u64 = 0;
     let mut worked = false;
+    // One timer and one stop listener for the whole session: made afresh for every frame,
+    // each registered with the reactor again (a syscall to wake it, a lock, an allocation).
+    let mut tick = Timer::never();
+    let mut tick_at: Option<Instant> = None;
+    let mut stopped = std::pin::pin!(stop.wait());
     let mut in_a_row = 0;
     let dead = |worked| SessionEnd::Lost {
         reason: format!(
@@ -127,19 +132,29 @@ pub(crate) async fn run(
             next_ping = Instant::now() + config.ping_interval;
             continue;
         }
+        // Deadlines only move later as frames come: a timer set for earlier is kept (firing
+        // early costs one more turn of this loop), so it is rarely set again.
+        let wake_at = next_ping.min(dead_at).min(idle_at.unwrap_or(dead_at));
+        if tick_at.is_none_or(|t| wake_at < t) {
+            tick.set_at(wake_at);
+            tick_at = Some(wake_at);
+        }
         let wake = async {
-            stop.wait().await;
+            stopped.as_mut().await;
             Wake::Stop
         }
         .or(async { Wake::Read(ws.next().await) })
         .or(async {
-            Timer::at(next_ping.min(dead_at).min(idle_at.unwrap_or(dead_at))).await;
+            (&mut tick).await;
             Wake::Tick
         })
         .await;
         let message = match wake {
             Wake::Stop => return SessionEnd::Stopped,
-            Wake::Tick => continue,
+            Wake::Tick => {
+                tick_at = None;
+                continue;
+            }
             Wake::Read(Some(Ok(m))) => m,
             Wake::Read(Some(Err(e))) => {
                 return SessionEnd::Lost {
