@@ -715,19 +715,28 @@ fn soak(env: &Env, opts: &Options, secs: f64) {
         );
     }
     let cpu = cpu_seconds() - cpu0;
+    let order_errors = falco.order_errors;
     drop(server);
     drop(falco);
-    // Flat: after the first minute (or first sample), RSS stays within a few MB.
-    let settle = rss.iter().position(|(t, _)| *t >= 60.0).unwrap_or(0);
-    let after = &rss[settle..];
-    let lo = after.iter().map(|r| r.1).fold(f64::MAX, f64::min);
-    let hi = after.iter().map(|r| r.1).fold(0.0, f64::max);
+    // Flat: after the first minute, RSS stays within a few MB; the second half shows whether
+    // it still creeps up.
+    let range = |from: f64| {
+        let r: Vec<f64> = rss
+            .iter()
+            .filter(|(t, _)| *t >= from)
+            .map(|r| r.1)
+            .collect();
+        let lo = r.iter().copied().fold(f64::MAX, f64::min);
+        (lo, r.iter().copied().fold(lo, f64::max))
+    };
+    let last = rss.last().map_or(0.0, |r| r.0);
+    let (lo, hi) = range(60f64.min(last));
+    let (half_lo, half_hi) = range(last / 2.0);
     println!(
-        "soak: {} events, {:.2} CPU s/M events, RSS {lo:.1} .. {hi:.1} MB from t={:.0} s on (growth {:.1} MB), peak {:.1} MB",
+        "soak: {} events, {:.2} CPU s/M events, order errors {}; RSS {lo:.1} .. {hi:.1} MB after the first minute, {half_lo:.1} .. {half_hi:.1} MB over the second half; peak {:.1} MB",
         thousands(total as f64),
         cpu / total.max(1) as f64 * 1e6,
-        after.first().map_or(0.0, |r| r.0),
-        hi - lo,
+        order_errors,
         status_mb("VmHWM")
     );
 }
