@@ -553,11 +553,18 @@ impl fmt::Display for TailUrl {
             Scheme::Ws => 80,
             Scheme::Wss => 443,
         };
-        write!(f, "{scheme}://{userinfo}{}", self.host_for_url())?;
-        if self.port != default_port {
-            write!(f, ":{}", self.port)?;
-        }
-        f.write_str(&redact_path_and_query(&self.path_and_query))
+        let port = if self.port != default_port {
+            format!(":{}", self.port)
+        } else {
+            String::new()
+        };
+        let shown = format!(
+            "{scheme}://{userinfo}{}{port}{}",
+            self.host_for_url(),
+            redact_path_and_query(&self.path_and_query)
+        );
+        // Found by fuzzing: a pasted token can also stand in a parameter's name.
+        f.write_str(&scrub_secrets(&shown, &self.expose_secret()))
     }
 }
 
@@ -712,6 +719,7 @@ mod tests {
             format!("/tail/?x=1&tk={TOKEN}&begin=10"),
             format!("/tail/?begin={TOKEN}"),
             format!("/tail/?&&tk={TOKEN}"),
+            format!("/tail/?{TOKEN}x=1&tk={TOKEN}"),
         ] {
             let url = TailUrl::parse(&format!("wss://h{pq}")).unwrap();
             assert!(!url.to_string().contains(TOKEN), "{pq} shown as {url}");
