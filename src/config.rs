@@ -439,8 +439,7 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
     // The text is not echoed: in a mangled paste it could be anything, a token included.
     let bad_port = |_: &str| {
-        "open_params: the port in the WebSocket address is not a number from 1 to 65535"
-            .to_owned()
+        "open_params: the port in the WebSocket address is not a number from 1 to 65535".to_owned()
     };
     if let Some(rest) = hostport.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
