@@ -399,9 +399,7 @@ impl TailUrl {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
         if !host_ok {
-            return Err(format!(
-                "open_params: the host of the WebSocket address is not a valid host name; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>"
-            ));
+            return Err("open_params: the host of the WebSocket address is not a valid host name; expected e.g. gra1.logs.ovh.com/tail/?tk=<token>".into());
         }
         if path_and_query
             .chars()
