@@ -216,6 +216,32 @@ static STRING_SPECIAL: [bool; 256] = {
     t
 };
 
+/// Index of the first byte at or after `i` that ends the fast scan of a string (`"`, `\` or a
+/// control character), or `src.len()`. Eight bytes at a time.
+fn skip_plain(src: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = src.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let quote = x ^ (ONES * b'"' as u64);
+        let backslash = x ^ (ONES * b'\\' as u64);
+        // High bit set in a lane that is zero (resp. below 0x20). Borrows may flag lanes above
+        // a flagged one, but the lowest flag is always exact, and that is the one used.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let found = found & HIGHS;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < src.len() && !STRING_SPECIAL[src[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
 impl<'s, 'n, const BUILD: bool> Parser<'s, 'n, BUILD> {
     fn new(src: &'s [u8], nodes: &'n mut Vec<Node>) -> Self {
         Parser { src, pos: 0, nodes }
@@ -381,9 +407,7 @@ impl<'s, 'n, const BUILD: bool> Parser<'s, 'n, BUILD> {
         let mut i = self.pos + 1;
         let mut escaped = false;
         loop {
-            while i < src.len() && !STRING_SPECIAL[src[i] as usize] {
-                i += 1;
-            }
+            i = skip_plain(src, i);
             let Some(&b) = src.get(i) else {
                 self.pos = i;
                 return self.err(Reason::Truncated);
@@ -985,6 +1009,29 @@ mod tests {
         assert_eq!(arr.unwrap_err().reason, Reason::NotAnObject);
         assert!(for_each_member(b"{}", |_, _| called = true).is_ok());
         assert!(!called);
+    }
+
+    #[test]
+    fn skip_plain_stops_at_the_first_special_byte_wherever_it_is() {
+        for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let mut s: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    // Bytes just above the limits must not stop the scan.
+                    if len > 2 {
+                        s[0] = 0x20;
+                        s[1] = 0xff;
+                    }
+                    let want = if at < len {
+                        s[at] = special;
+                        (0..len).find(|&i| STRING_SPECIAL[s[i] as usize]).unwrap()
+                    } else {
+                        len
+                    };
+                    assert_eq!(skip_plain(&s, 0), want, "{special} in {len} at {at}");
+                }
+            }
+        }
     }
 
     #[test]
