@@ -66,7 +66,7 @@ impl Window {
 
 /// How a replayed window ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
+enum Outcome {
     /// Replayed to its end.
     Complete,
     /// Given up; the reason is for the log.
@@ -113,7 +113,7 @@ impl Backfill {
         config: &InitConfig,
         roots: &TrustRoots,
         stop: &Stop,
-    ) -> Outcome {
+    ) {
         let metrics = Arc::clone(self.sink.metrics_arc());
         metrics.backfill_windows.fetch_add(1, Ordering::Relaxed);
         let first = url.with_query_params(&window.params(window.begin));
@@ -143,7 +143,7 @@ impl Backfill {
             .await;
         let (delivered, dropped) = self.counts();
         let (delivered, dropped) = (delivered - delivered0, dropped - dropped0);
-        match &outcome {
+        match outcome {
             Outcome::Complete => self.sink.log.log(log::Level::Info, "backfill_end", || {
                 format!(
                     "replayed {} to {} of {url}: {delivered} events backfilled, {dropped} duplicates dropped, in {:.1} s",
@@ -164,7 +164,6 @@ impl Backfill {
                 });
             }
         }
-        outcome
     }
 
     /// Events the replay sink delivered and dropped as duplicates so far.

@@ -85,35 +85,26 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
                     _ => None,
                 };
                 connected_before = true;
-                let live = session::run(&mut ws, config, sink, stop, None);
-                let (end, replayed) = match (&window, backfill.as_mut()) {
+                let (end, interrupted) = match (&window, backfill.as_mut()) {
                     (Some(w), Some(bf)) => {
-                        let outcome = Cell::new(None);
-                        let replay = async {
-                            outcome.set(Some(bf.run(&url, w, config, &roots, stop).await));
-                            futures_lite::future::pending().await
-                        };
-                        let end = live.or(replay).await;
-                        (end, Some(outcome.take()))
+                        beside_replay(&mut ws, &url, w, bf, config, &roots, sink, stop).await
                     }
-                    _ => (live.await, None),
+                    _ => (session::run(&mut ws, config, sink, stop, None).await, false),
                 };
                 let newest = sink.take_newest();
                 let replayed_newest = backfill.as_mut().and_then(Backfill::take_newest);
-                covered = match (&window, replayed) {
-                    // The live connection ended before the replay did: resume the replay from
-                    // where it got to after the next reconnection.
-                    (Some(_), Some(None)) if !stop.is_set() => {
-                        sink.log.log(log::Level::Info, "backfill_interrupted", || {
-                            format!("the replay of the window missed from {url} stopped with the live connection; it resumes after the reconnection")
-                        });
-                        covered.max(replayed_newest)
-                    }
+                covered = if interrupted && !stop.is_set() {
+                    // Resume the replay from where it got to after the next reconnection.
+                    sink.log.log(log::Level::Info, "backfill_interrupted", || {
+                        format!("the replay of the window missed from {url} stopped with the live connection; it resumes after the reconnection")
+                    });
+                    covered.max(replayed_newest)
+                } else {
                     // Nothing from before the first connection is replayed.
-                    _ => covered
+                    covered
                         .or(Some(live_since))
                         .max(newest)
-                        .max(replayed_newest),
+                        .max(replayed_newest)
                 };
                 match end {
                     SessionEnd::Stopped => {
@@ -153,6 +144,29 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
             return;
         }
     }
+}
+
+/// Runs the live session of `ws` with the replay of `window` beside it; returns how the
+/// session ended, and whether it ended before the replay did.
+#[allow(clippy::too_many_arguments)]
+async fn beside_replay(
+    ws: &mut dial::Ws,
+    url: &TailUrl,
+    window: &Window,
+    backfill: &mut Backfill,
+    config: &InitConfig,
+    roots: &TrustRoots,
+    sink: &mut Sink,
+    stop: &Stop,
+) -> (SessionEnd, bool) {
+    let finished = Cell::new(false);
+    let replay = async {
+        backfill.run(url, window, config, roots, stop).await;
+        finished.set(true);
+        futures_lite::future::pending().await
+    };
+    let end = session::run(ws, config, sink, stop, None).or(replay).await;
+    (end, !finished.get())
 }
 
 /// A delay in words: "250 ms", "1.5 s".
