@@ -189,11 +189,23 @@ pub fn for_each_member<'a>(
     }
 }
 
-fn skip_ws(src: &[u8], mut pos: usize) -> usize {
+pub(crate) fn skip_ws(src: &[u8], mut pos: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = src.get(pos) {
         pos += 1;
     }
     pos
+}
+
+/// Validates the value starting at `pos` (no leading whitespace), nested `depth` levels deep
+/// (the top-level value is at depth 1), and returns where it ends. Builds nothing: for
+/// scanners that walk a document themselves and only need to step over values
+/// ([`crate::scan`]).
+pub(crate) fn skip_value(src: &[u8], pos: usize, depth: usize) -> Result<usize, Error> {
+    let mut none = Vec::new();
+    let mut p = Parser::<false>::new(src, &mut none);
+    p.pos = pos;
+    p.value(depth)?;
+    Ok(p.pos)
 }
 
 /// Recursive-descent validator; with `BUILD` it also records the nodes.
@@ -218,7 +230,7 @@ static STRING_SPECIAL: [bool; 256] = {
 
 /// Index of the first byte at or after `i` that ends the fast scan of a string (`"`, `\` or a
 /// control character), or `src.len()`. Eight bytes at a time.
-fn skip_plain(src: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_plain(src: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = src.get(i..i + 8) {

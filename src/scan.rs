@@ -1,15 +1,17 @@
-//! Strict JSON scanning without building values: validate a document, walk an object's
-//! members or an array's elements as byte ranges, unescape one string. The frame pipeline
-//! touches three nested JSON layers per event (envelope, GELF, audit payload), so it scans
-//! each layer once instead of parsing it into a tree.
+//! Walking a JSON document without building it: an object's members or an array's elements
+//! as byte ranges, with the one string that carries the next layer decoded in the same pass
+//! that validates it. The frame pipeline touches three nested JSON layers per event (envelope,
+//! GELF, audit payload); a tape ([`crate::json::Tape`]) would validate each big string once
+//! and decode it again, which costs a third of the throughput here.
 //!
-//! Strict means RFC 8259: no NaN/Infinity, no leading `+` or zeros, no raw control
-//! characters in strings, no trailing text. Input is `&str`, so it is valid UTF-8 already.
+//! The lexer (values, numbers, strings, depth) is [`crate::json`]'s, so strictness is the
+//! same: RFC 8259, no NaN, no `+1`, no raw control characters, no trailing text. One
+//! difference, on purpose: decoding a string here rejects a lone UTF-16 surrogate, where
+//! `json` keeps it as text to match upstream's field values; a transport layer that does not
+//! decode to valid text is not one we can read.
 
+use crate::json::{self, skip_plain, skip_ws, MAX_DEPTH};
 use std::ops::Range;
-
-/// Nesting deeper than this is rejected (hostile input must not exhaust the stack).
-const MAX_DEPTH: u32 = 256;
 
 /// The input is not strict JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,168 +19,26 @@ pub struct Invalid;
 
 type Result<T> = std::result::Result<T, Invalid>;
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(c) = b.get(i) {
-        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
-            break;
-        }
-        i += 1;
-    }
-    i
-}
-
 /// The first byte of `text` that is not whitespace.
 pub fn first_byte(text: &str) -> Option<u8> {
     let b = text.as_bytes();
     b.get(skip_ws(b, 0)).copied()
 }
 
+/// Steps over the value at `i`, validating it ([`json`]'s lexer); returns where it ends.
+fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize> {
+    json::skip_value(b, i, depth).map_err(|_| Invalid)
+}
+
 /// Range of the single JSON value `text` holds, without surrounding whitespace.
 pub fn document(text: &str) -> Result<Range<usize>> {
     let b = text.as_bytes();
     let start = skip_ws(b, 0);
-    let end = skip_value(b, start, 0)?;
+    let end = skip_value(b, start, 1)?;
     if skip_ws(b, end) != b.len() {
         return Err(Invalid);
     }
     Ok(start..end)
-}
-
-/// Skips the value starting at `i` (no leading whitespace); returns where it ends.
-fn skip_value(b: &[u8], i: usize, depth: u32) -> Result<usize> {
-    match b.get(i).ok_or(Invalid)? {
-        b'"' => skip_string(b, i).map(|(end, _)| end),
-        b'{' => {
-            let mut members = Members::at(b, i, depth)?;
-            for m in members.by_ref() {
-                m?;
-            }
-            Ok(members.i)
-        }
-        b'[' => {
-            let mut elements = Elements::at(b, i, depth)?;
-            for e in elements.by_ref() {
-                e?;
-            }
-            Ok(elements.i)
-        }
-        b't' => literal(b, i, b"true"),
-        b'f' => literal(b, i, b"false"),
-        b'n' => literal(b, i, b"null"),
-        b'-' | b'0'..=b'9' => skip_number(b, i),
-        _ => Err(Invalid),
-    }
-}
-
-fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize> {
-    if b.get(i..i + word.len()) == Some(word) {
-        Ok(i + word.len())
-    } else {
-        Err(Invalid)
-    }
-}
-
-fn skip_digits(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    i
-}
-
-fn skip_number(b: &[u8], mut i: usize) -> Result<usize> {
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => i = skip_digits(b, i),
-        _ => return Err(Invalid),
-    }
-    if b.get(i) == Some(&b'.') {
-        let j = skip_digits(b, i + 1);
-        if j == i + 1 {
-            return Err(Invalid);
-        }
-        i = j;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let j = skip_digits(b, i);
-        if j == i {
-            return Err(Invalid);
-        }
-        i = j;
-    }
-    Ok(i)
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit set in each byte of `v` that is zero. Exact for the lowest such byte (borrows
-/// only make false positives above it), which is all the callers use.
-#[inline]
-fn zero_bytes(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
-}
-
-/// Mask of the bytes of `w` that are `"`, `\` or below 0x20 (exact for the lowest).
-#[inline]
-fn special_bytes(w: u64) -> u64 {
-    let quote = zero_bytes(w ^ (LO * b'"' as u64));
-    let backslash = zero_bytes(w ^ (LO * b'\\' as u64));
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    quote | backslash | control
-}
-
-/// Index of the first byte at or after `j` that is `"`, `\` or a control character, or the
-/// end of `b`. Eight bytes at a time.
-#[inline]
-fn next_special(b: &[u8], mut j: usize) -> usize {
-    while let Some(chunk) = b.get(j..j + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let mask = special_bytes(u64::from_le_bytes(word));
-        if mask != 0 {
-            return j + (mask.trailing_zeros() / 8) as usize;
-        }
-        j += 8;
-    }
-    while j < b.len() && !matches!(b[j], b'"' | b'\\' | 0..=0x1f) {
-        j += 1;
-    }
-    j
-}
-
-/// Skips the string starting at the quote at `i`; returns its end (after the closing quote)
-/// and whether it contains escapes.
-pub(crate) fn skip_string(b: &[u8], i: usize) -> Result<(usize, bool)> {
-    let mut j = i + 1;
-    let mut escaped = false;
-    loop {
-        j = next_special(b, j);
-        match *b.get(j).ok_or(Invalid)? {
-            b'"' => return Ok((j + 1, escaped)),
-            b'\\' => {
-                escaped = true;
-                match *b.get(j + 1).ok_or(Invalid)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
-                    b'u' => {
-                        let hex = b.get(j + 2..j + 6).ok_or(Invalid)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return Err(Invalid);
-                        }
-                        j += 6;
-                    }
-                    _ => return Err(Invalid),
-                }
-            }
-            _ => return Err(Invalid),
-        }
-    }
 }
 
 /// One object member: the key's raw text (between the quotes, still escaped) and the value's
@@ -210,7 +70,7 @@ pub struct Members<'a> {
     b: &'a [u8],
     start: usize,
     i: usize,
-    depth: u32,
+    depth: usize,
     state: IterState,
 }
 
@@ -239,29 +99,29 @@ impl IterState {
 }
 
 impl<'a> Members<'a> {
-    fn at(b: &'a [u8], start: usize, depth: u32) -> Result<Self> {
-        if b.get(start) != Some(&b'{') || depth >= MAX_DEPTH {
+    fn at(b: &'a [u8], start: usize, depth: usize) -> Result<Self> {
+        if b.get(start) != Some(&b'{') || depth > MAX_DEPTH {
             return Err(Invalid);
         }
         Ok(Self {
             b,
             start,
             i: start + 1,
-            depth: depth + 1,
+            depth,
             state: IterState::First,
         })
     }
 
     /// Members of the object `text[range]` (a range from [`document`] or a member value).
     pub fn of(text: &'a str, range: Range<usize>) -> Result<Self> {
-        Self::at(&text.as_bytes()[..range.end], range.start, 0)
+        Self::at(&text.as_bytes()[..range.end], range.start, 1)
     }
 
     /// Members of the object that `text` holds as its whole document. After iterating,
     /// [`Members::finish`] checks that only whitespace follows.
     pub fn document(text: &'a str) -> Result<Self> {
         let b = text.as_bytes();
-        Self::at(b, skip_ws(b, 0), 0)
+        Self::at(b, skip_ws(b, 0), 1)
     }
 
     /// The object's range, once iterated to its closing brace.
@@ -313,7 +173,8 @@ impl<'a> Members<'a> {
         if b.get(i) != Some(&b'"') {
             return Err(Invalid);
         }
-        let (key_end, key_escaped) = skip_string(b, i)?;
+        let key_end = skip_value(b, i, self.depth + 1)?;
+        let key_escaped = b[i..key_end].contains(&b'\\');
         // Both ends are ASCII quotes inside valid UTF-8, so this never fails.
         let raw_key = std::str::from_utf8(&b[i + 1..key_end - 1]).map_err(|_| Invalid)?;
         i = skip_ws(b, key_end);
@@ -330,7 +191,7 @@ impl<'a> Members<'a> {
             let (end, text) = decode_string(b, vstart)?;
             (end, Some(text))
         } else {
-            (skip_value(b, vstart, self.depth)?, None)
+            (skip_value(b, vstart, self.depth + 1)?, None)
         };
         member.value = vstart..vend;
         self.i = vend;
@@ -359,26 +220,26 @@ pub struct Element {
 pub struct Elements<'a> {
     b: &'a [u8],
     i: usize,
-    depth: u32,
+    depth: usize,
     state: IterState,
 }
 
 impl<'a> Elements<'a> {
-    fn at(b: &'a [u8], start: usize, depth: u32) -> Result<Self> {
-        if b.get(start) != Some(&b'[') || depth >= MAX_DEPTH {
+    fn at(b: &'a [u8], start: usize, depth: usize) -> Result<Self> {
+        if b.get(start) != Some(&b'[') || depth > MAX_DEPTH {
             return Err(Invalid);
         }
         Ok(Self {
             b,
             i: start + 1,
-            depth: depth + 1,
+            depth,
             state: IterState::First,
         })
     }
 
     /// Elements of the array `text[range]`.
     pub fn of(text: &'a str, range: Range<usize>) -> Result<Self> {
-        Self::at(&text.as_bytes()[..range.end], range.start, 0)
+        Self::at(&text.as_bytes()[..range.end], range.start, 1)
     }
 
     fn step(&mut self) -> Result<Option<Element>> {
@@ -396,7 +257,7 @@ impl<'a> Elements<'a> {
             (IterState::First, Some(_)) => {}
             _ => return Err(Invalid),
         }
-        let end = skip_value(b, i, self.depth)?;
+        let end = skip_value(b, i, self.depth + 1)?;
         self.i = end;
         self.state = IterState::Next;
         Ok(Some(Element { value: i..end }))
@@ -441,7 +302,7 @@ fn unescape_raw(s: &str) -> Result<String> {
 fn decode_into(b: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize> {
     let mut run = i;
     loop {
-        i = next_special(b, i);
+        i = skip_plain(b, i);
         out.extend_from_slice(&b[run..i]);
         match b.get(i) {
             None | Some(b'"') => return Ok(i),
@@ -632,19 +493,5 @@ mod tests {
             assert_eq!(string(lit, 0..lit.len()).unwrap(), want, "{lit}");
         }
         assert!(string(r#""\ud83d""#, 0..8).is_err(), "lone surrogate");
-    }
-
-    #[test]
-    fn special_bytes_are_found_exactly() {
-        let text = b"abcdefgh\xc3\xa9 ~\x7f!#ijklmnop\"tail";
-        let want = text.iter().position(|&c| c == b'"').unwrap();
-        assert_eq!(next_special(text, 0), want);
-        for (i, c) in [(3, b'"'), (7, b'\\'), (0, 0x1f), (5, 0x00), (6, b'"')] {
-            let mut w = *b"abcdefghijklmnopq";
-            w[i] = c;
-            w[i + 1] = b'"';
-            assert_eq!(next_special(&w, 0), i, "{i} {c}");
-        }
-        assert_eq!(next_special(b"abcdefghijk", 0), 11);
     }
 }
