@@ -500,10 +500,29 @@ fn scrub_secrets(msg: &str, input: &str) -> String {
             secrets.push(&authority[..at]);
         }
     }
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let mut out = msg.to_owned();
+    // Mark every occurrence in the original message, then rebuild it once: replacing secret
+    // by secret would search text already redacted, and grows without bound when secrets are
+    // short (found by fuzzing: 2 GB from a 233-byte paste).
+    let mut hidden = vec![false; msg.len()];
     for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
-        out = out.replace(secret, "<redacted>");
+        for (at, _) in msg.match_indices(secret) {
+            hidden[at..at + secret.len()]
+                .iter_mut()
+                .for_each(|h| *h = true);
+        }
+    }
+    let mut out = String::with_capacity(msg.len());
+    let mut in_secret = false;
+    for (i, c) in msg.char_indices() {
+        if hidden[i] {
+            if !in_secret {
+                out.push_str("<redacted>");
+            }
+            in_secret = true;
+        } else {
+            out.push(c);
+            in_secret = false;
+        }
     }
     out
 }
@@ -752,6 +771,7 @@ mod tests {
             format!("ws://{TOKEN}/?tk={TOKEN}"),
             format!("/tail/?tk={TOKEN}"),
             format!("wss://bad host/?tk={TOKEN}"),
+            "\u{4}\u{4}?z./<tk=e&cttk=c&ted/?tk=?tk=d&tk=r&tk=a&tk=<".repeat(20),
         ] {
             let err = SourceSpec::parse(Some(&pasted)).unwrap_err();
             assert!(!err.contains(TOKEN), "{pasted}: {err}");
