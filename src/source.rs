@@ -9,6 +9,7 @@ use crate::{replay, tail, K8sAuditOvh};
 use falco_plugin::anyhow::{self, Error};
 use falco_plugin::source::{EventBatch, SourcePluginInstance};
 use falco_plugin::FailureReason;
+use futures_lite::FutureExt;
 use smol::channel::{Receiver, Sender, TryRecvError};
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -40,6 +41,19 @@ impl Stop {
     /// Whether the instance is closing.
     pub(crate) fn is_set(&self) -> bool {
         self.0.is_closed()
+    }
+
+    /// Waits `delay`, or less if the instance closes meanwhile; true when it closed.
+    pub(crate) async fn sleep(&self, delay: Duration) -> bool {
+        async {
+            smol::Timer::after(delay).await;
+            false
+        }
+        .or(async {
+            self.wait().await;
+            true
+        })
+        .await
     }
 }
 

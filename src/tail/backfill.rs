@@ -245,16 +245,7 @@ impl Backfill {
                 begin = begin.max((n / NANOS).saturating_sub(config.backfill_overlap.as_secs()));
             }
             let delay = backoff.next_delay();
-            let stopped = async {
-                smol::Timer::after(delay).await;
-                false
-            }
-            .or(async {
-                stop.wait().await;
-                true
-            })
-            .await;
-            if stopped {
+            if stop.sleep(delay).await {
                 return Outcome::Incomplete("closing".into());
             }
         }

@@ -131,16 +131,7 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
         sink.log.log(log::Level::Warn, "reconnect", || {
             format!("{failure}; dialling again in {}", seconds(delay))
         });
-        let stopped = async {
-            smol::Timer::after(delay).await;
-            false
-        }
-        .or(async {
-            stop.wait().await;
-            true
-        })
-        .await;
-        if stopped {
+        if stop.sleep(delay).await {
             return;
         }
     }
