@@ -350,7 +350,9 @@ fn decode_into(b: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize> {
 /// Decodes the string literal starting at the quote at `i`; returns its end (after the
 /// closing quote) and its text.
 fn decode_string(b: &[u8], i: usize) -> Result<(usize, String)> {
-    let mut out = Vec::new();
+    // The decoded text is never longer than what is left of the input: reserve it once (the
+    // strings decoded here are the bulk of a frame, and growing them cost reallocations).
+    let mut out = Vec::with_capacity(b.len().saturating_sub(i + 1));
     let end = decode_into(b, i + 1, &mut out)?;
     if b.get(end) != Some(&b'"') {
         return Err(Invalid);
