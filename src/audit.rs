@@ -309,6 +309,32 @@ pub fn parse_rfc3339_nanos(s: &str) -> Option<u64> {
         .checked_add(nanos as u64)
 }
 
+/// Formats nanoseconds since the epoch as an RFC 3339 UTC time, the inverse of
+/// [`parse_rfc3339_nanos`]: `2025-02-10T09:15:40Z`, or with `fraction` nine fraction digits
+/// (`2025-02-10T09:15:40.102611000Z`).
+pub fn format_rfc3339(nanos: u64, fraction: bool) -> String {
+    let secs = nanos / 1_000_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    if fraction {
+        let frac = nanos % 1_000_000_000;
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{frac:09}Z")
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    }
+}
+
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -341,6 +367,30 @@ mod tests {
         let (mut ev, mut sk) = (Vec::new(), Vec::new());
         split(payload, 7, max, &mut |e| ev.push(e), &mut |s| sk.push(s));
         (ev, sk)
+    }
+
+    #[test]
+    fn rfc3339_formatting_round_trips() {
+        for nanos in [
+            0,
+            1_739_178_940_102_611_000,
+            951_782_400_000_000_001,
+            4_102_444_799_999_999_999,
+        ] {
+            assert_eq!(
+                parse_rfc3339_nanos(&format_rfc3339(nanos, true)),
+                Some(nanos)
+            );
+            assert_eq!(
+                parse_rfc3339_nanos(&format_rfc3339(nanos, false)),
+                Some(nanos / 1_000_000_000 * 1_000_000_000)
+            );
+        }
+        assert_eq!(format_rfc3339(0, false), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(1_709_164_800_000_000_000, true),
+            "2024-02-29T00:00:00.000000000Z"
+        );
     }
 
     #[test]
