@@ -16,18 +16,12 @@ mod support;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{fast_config, Timeline, FAKE_TOKEN};
+use ldp::{fast_config, ms, Timeline, FAKE_TOKEN, SECOND};
 use observe::{assert_metrics, collect_exactly, logged, logged_once, metric};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{Event, Host};
 use ws_server::{ConnRecord, Step, WsServer};
-
-const SECOND: Duration = Duration::from_secs(1);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn config(extra: serde_json::Value) -> String {
     let mut base = json!({ "backfillOverlapSeconds": 1 });
@@ -306,8 +300,7 @@ fn a_server_that_starts_past_the_window_is_reported_as_not_applying_begin_and_en
     let mut host = Host::init(&config(json!({}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let events = collect_exactly(&mut inst, 20, 5 * SECOND);
-    let mut nums = ldp::numbers(&events);
-    nums.sort_unstable();
+    let nums = ldp::sorted_numbers(&events);
     assert_eq!(nums, (0..10).chain(20..30).collect::<Vec<_>>());
     assert_metrics(
         &mut inst,
@@ -343,8 +336,7 @@ fn a_server_replaying_far_more_than_asked_is_bounded_by_backfill_max_events() {
     let mut host = Host::init(&config(json!({"backfillMaxEvents": 100}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let events = collect_exactly(&mut inst, 20, 5 * SECOND);
-    let mut nums = ldp::numbers(&events);
-    nums.sort_unstable();
+    let nums = ldp::sorted_numbers(&events);
     assert_eq!(nums, (0..10).chain(20..30).collect::<Vec<_>>());
     assert_metrics(
         &mut inst,
@@ -517,8 +509,7 @@ fn a_gap_longer_than_backfill_max_seconds_keeps_its_last_part_and_says_what_is_m
         .chain(200..210)
         .collect();
     want.sort_unstable();
-    let mut nums = ldp::numbers(&events);
-    nums.sort_unstable();
+    let nums = ldp::sorted_numbers(&events);
     assert_eq!(nums, want);
     assert_metrics(
         &mut inst,

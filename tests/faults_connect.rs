@@ -12,19 +12,13 @@ mod test_pki;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{event_frame, fast_config, numbered, FAKE_TOKEN};
+use ldp::{event_frame, fast_config, ms, numbered, FAKE_TOKEN, SECOND};
 use observe::{assert_metrics, assert_quiet, logged, logged_once, metric, wait_failure};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{Batch, Host};
 use test_pki::TestPki;
 use ws_server::{Step, WsServer};
-
-const SECOND: Duration = Duration::from_secs(1);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn with_frames(range: std::ops::Range<usize>) -> Vec<Step> {
     let mut s = vec![Step::Upgrade];

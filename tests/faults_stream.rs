@@ -16,18 +16,12 @@ mod support;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{fast_config, Timeline, FAKE_TOKEN};
+use ldp::{fast_config, ms, Timeline, FAKE_TOKEN, SECOND};
 use observe::{assert_metrics, collect_exactly, logged, logged_once, metric};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{Event, Host};
 use ws_server::{frame, frame_header, Step, WsServer};
-
-const SECOND: Duration = Duration::from_secs(1);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn frames(tl: &Timeline, range: std::ops::Range<usize>) -> Vec<Step> {
     range.map(|i| Step::Text(tl.frame(i))).collect()

@@ -9,17 +9,11 @@ mod support;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{event_frame, fast_config, numbered, numbered_nanos, FAKE_TOKEN};
+use ldp::{event_frame, fast_config, ms, numbered, numbered_nanos, FAKE_TOKEN, SECOND};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{Event, Host, Instance};
 use ws_server::{Step, WsServer};
-
-const SECOND: Duration = Duration::from_secs(1);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn frames(range: std::ops::Range<usize>) -> Vec<Step> {
     range

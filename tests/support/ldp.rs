@@ -145,6 +145,22 @@ impl Timeline {
     }
 }
 
+/// One second, for test deadlines.
+pub const SECOND: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `n` milliseconds.
+pub fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
+/// The numbers of `ev-<i>` auditIDs, sorted: for checks of what arrived, whatever the order
+/// of the live and replayed connections.
+pub fn sorted_numbers(events: &[crate::support::Event]) -> Vec<usize> {
+    let mut nums = numbers(events);
+    nums.sort_unstable();
+    nums
+}
+
 /// The numbers of `ev-<i>` auditIDs, in order.
 pub fn numbers(events: &[crate::support::Event]) -> Vec<usize> {
     events
