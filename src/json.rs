@@ -570,14 +570,19 @@ impl<'a> Value<'a> {
         })
     }
 
-    /// The elements of an array (nothing for other kinds).
-    pub fn elements(&self) -> Elements<'a> {
+    /// The tape range of this value's children when it is of `kind`, else an empty one.
+    fn children(&self, kind: Kind) -> (usize, usize) {
         let n = self.node();
-        let (next, end) = if n.kind == Kind::Array {
+        if n.kind == kind {
             (self.idx + 1, n.next as usize)
         } else {
             (0, 0)
-        };
+        }
+    }
+
+    /// The elements of an array (nothing for other kinds).
+    pub fn elements(&self) -> Elements<'a> {
+        let (next, end) = self.children(Kind::Array);
         Elements {
             value: *self,
             next,
@@ -588,12 +593,7 @@ impl<'a> Value<'a> {
     /// The members of an object, in document order, duplicates included (nothing for other
     /// kinds).
     pub fn members(&self) -> Members<'a> {
-        let n = self.node();
-        let (next, end) = if n.kind == Kind::Object {
-            (self.idx + 1, n.next as usize)
-        } else {
-            (0, 0)
-        };
+        let (next, end) = self.children(Kind::Object);
         Members {
             value: *self,
             next,
