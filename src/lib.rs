@@ -34,5 +34,6 @@ pub mod scan;
 mod sink;
 mod source;
 mod tail;
+mod unescape;
 
 pub use plugin::K8sAuditOvh;

@@ -10,7 +10,8 @@
 //! `json` keeps it as text to match upstream's field values; a transport layer that does not
 //! decode to valid text is not one we can read.
 
-use crate::json::{self, skip_plain, skip_ws, MAX_DEPTH};
+use crate::json::{self, skip_ws, MAX_DEPTH};
+use crate::unescape::decode_into;
 use std::ops::Range;
 
 /// The input is not strict JSON.
@@ -288,7 +289,7 @@ pub fn string(text: &str, range: Range<usize>) -> Result<std::borrow::Cow<'_, st
 
 /// Decodes escapes in string content (without quotes). Lone surrogates are invalid.
 fn unescape_raw(s: &str) -> Result<String> {
-    let mut out = Vec::with_capacity(s.len());
+    let mut out = Vec::new();
     let end = decode_into(s.as_bytes(), 0, &mut out)?;
     if end != s.len() {
         return Err(Invalid);
@@ -296,75 +297,15 @@ fn unescape_raw(s: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| Invalid)
 }
 
-/// Decodes string content from `i` into `out`, validating as it goes, up to the closing
-/// quote or the end of `b`; returns where it stopped. One pass: the big strings of a frame
-/// (the GELF document, `short_message`) are validated and decoded together.
-fn decode_into(b: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize> {
-    let mut run = i;
-    loop {
-        i = skip_plain(b, i);
-        out.extend_from_slice(&b[run..i]);
-        match b.get(i) {
-            None | Some(b'"') => return Ok(i),
-            Some(b'\\') => {}
-            Some(_) => return Err(Invalid),
-        }
-        let simple = match *b.get(i + 1).ok_or(Invalid)? {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'/' => Some(b'/'),
-            b'b' => Some(0x08),
-            b'f' => Some(0x0c),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            b'u' => None,
-            _ => return Err(Invalid),
-        };
-        if let Some(c) = simple {
-            out.push(c);
-            i += 2;
-        } else {
-            let hi = hex4(b.get(i + 2..i + 6).ok_or(Invalid)?)?;
-            let (c, used) = if (0xD800..0xDC00).contains(&hi) {
-                if b.get(i + 6..i + 8) != Some(b"\\u") {
-                    return Err(Invalid);
-                }
-                let lo = hex4(b.get(i + 8..i + 12).ok_or(Invalid)?)?;
-                if !(0xDC00..0xE000).contains(&lo) {
-                    return Err(Invalid);
-                }
-                (0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00), 12)
-            } else {
-                (hi, 6)
-            };
-            let c = char::from_u32(c).ok_or(Invalid)?;
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            i += used;
-        }
-        run = i;
-    }
-}
-
 /// Decodes the string literal starting at the quote at `i`; returns its end (after the
 /// closing quote) and its text.
 fn decode_string(b: &[u8], i: usize) -> Result<(usize, String)> {
-    // The decoded text is never longer than what is left of the input: reserve it once (the
-    // strings decoded here are the bulk of a frame, and growing them cost reallocations).
-    let mut out = Vec::with_capacity(b.len().saturating_sub(i + 1));
+    let mut out = Vec::new();
     let end = decode_into(b, i + 1, &mut out)?;
     if b.get(end) != Some(&b'"') {
         return Err(Invalid);
     }
     Ok((end + 1, String::from_utf8(out).map_err(|_| Invalid)?))
-}
-
-fn hex4(s: &[u8]) -> Result<u32> {
-    s.iter().try_fold(0u32, |acc, &c| {
-        let d = (c as char).to_digit(16).ok_or(Invalid)?;
-        Ok(acc * 16 + d)
-    })
 }
 
 #[cfg(test)]
