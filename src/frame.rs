@@ -21,7 +21,12 @@ pub struct Payload<'a> {
 
 /// Extracts the audit payload of a frame (text or binary).
 pub fn decode(frame: &[u8]) -> Result<Payload<'_>, SkipReason> {
-    let text = std::str::from_utf8(frame).map_err(|_| SkipReason::NotJson)?;
+    decode_text(std::str::from_utf8(frame).map_err(|_| SkipReason::NotJson)?)
+}
+
+/// [`decode`] for a frame already known to be text (a WebSocket text frame, which
+/// tungstenite has validated).
+pub fn decode_text(text: &str) -> Result<Payload<'_>, SkipReason> {
     if scan::first_byte(text) != Some(b'{') {
         // Not an envelope: a bare array of events (replay files), or something to be judged
         // by the audit layer if it is JSON at all.

@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod config;
+mod decoder;
 mod dedup;
 pub mod fields;
 pub mod frame;

@@ -2,8 +2,8 @@
 //! skips (at a bounded rate), lets a gate drop events already delivered, and queues the rest
 //! for `next_batch` with backpressure.
 
-use crate::audit::{self, AuditEvent};
-use crate::frame;
+use crate::audit::AuditEvent;
+use crate::decoder::{self, Decoded, Frame, Offload};
 use crate::metrics::{Metrics, SkipReason};
 use smol::channel::Sender;
 use std::sync::atomic::Ordering;
@@ -95,13 +95,8 @@ pub(crate) fn now_nanos() -> u64 {
         .unwrap_or(0)
 }
 
-/// GELF timestamps are float seconds with (at most) microsecond meaning; converting the
-/// fraction on its own keeps `...05.25` from becoming `...05.249999872`.
-fn gelf_nanos(t: f64) -> u64 {
-    let secs = t.trunc();
-    let micros = ((t - secs) * 1e6).round() as u64;
-    (secs as u64) * 1_000_000_000 + micros * 1000
-}
+/// Frames in a row found waiting that make the reader hand decoding to the decoder thread.
+const BEHIND: u32 = 16;
 
 /// The reader's end of the queue.
 pub(crate) struct Sink {
@@ -119,6 +114,11 @@ pub(crate) struct Sink {
     /// Events delivered, and dropped as duplicates, through this sink.
     delivered: u64,
     duplicates: u64,
+    /// The decoder thread, once a backlog has needed it.
+    offload: Option<Offload>,
+    offload_failed: bool,
+    /// Frames in a row that were there before the reader asked for them.
+    behind: u32,
 }
 
 impl Sink {
@@ -134,6 +134,9 @@ impl Sink {
             ended: None,
             delivered: 0,
             duplicates: 0,
+            offload: None,
+            offload_failed: false,
+            behind: 0,
         }
     }
 
@@ -191,28 +194,103 @@ impl Sink {
 
     /// Decodes one frame and queues its events, waiting while the queue is full.
     pub(crate) async fn frame(&mut self, bytes: &[u8]) -> Result<(), Closed> {
-        let received = now_nanos();
+        self.count_frame(bytes.len());
+        let decoded = decoder::decode_bytes(bytes, now_nanos(), self.max_event_size);
+        self.deliver(decoded).await
+    }
+
+    /// [`Sink::frame`] for a frame the reader owns. `backlog`: the frame was there before the
+    /// reader asked for it. After [`BEHIND`] such frames in a row the reader cannot keep up
+    /// alone: frames go to the decoder thread, which decodes them while the reader reads on,
+    /// and their events are queued (in order) by later calls, [`Sink::decoded`] or
+    /// [`Sink::drain`]. Otherwise, with nothing in flight, the frame is decoded here: on a
+    /// stream the reader keeps up with, a hand-off would cost more than it saves.
+    pub(crate) async fn owned_frame(&mut self, frame: Frame, backlog: bool) -> Result<(), Closed> {
+        let size = frame.len();
+        self.behind = if backlog {
+            self.behind.saturating_add(1)
+        } else {
+            0
+        };
+        let busy = self.behind >= BEHIND;
+        if busy && self.offload.is_none() && !self.offload_failed {
+            match Offload::start(self.max_event_size) {
+                Ok(o) => self.offload = Some(o),
+                Err(e) => {
+                    self.offload_failed = true;
+                    log::warn!("cannot start the decoder thread ({e}); frames are decoded on the reader thread");
+                }
+            }
+        }
+        let in_flight = self.offload.as_ref().is_some_and(|o| o.in_flight() > 0);
+        let Some(offload) = self.offload.as_mut().filter(|_| busy || in_flight) else {
+            self.count_frame(size);
+            let decoded = decoder::decode(&frame, now_nanos(), self.max_event_size);
+            return self.deliver(decoded).await;
+        };
+        if offload.full(size) {
+            // Room in the pipeline first: the frames in it, and their events, are bounded.
+            while self.offload.as_ref().is_some_and(|o| o.full(size)) {
+                let decoded = self.decoded().await;
+                self.deliver(decoded).await?;
+            }
+        }
+        self.count_frame(size);
+        if let Some(o) = self.offload.as_mut() {
+            o.submit(frame, now_nanos());
+        }
+        while let Some(decoded) = self.offload.as_mut().and_then(Offload::try_result) {
+            self.deliver(decoded).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the frames gathered for the decoder thread over now: the reader is about to
+    /// wait for the network.
+    pub(crate) fn flush(&mut self) {
+        if let Some(o) = self.offload.as_mut() {
+            o.flush();
+        }
+    }
+
+    /// The next frame decoded on the decoder thread; never resolves while none is in flight.
+    pub(crate) async fn decoded(&mut self) -> Decoded {
+        match self.offload.as_mut() {
+            Some(o) if o.in_flight() > 0 => o.result().await,
+            _ => futures_lite::future::pending().await,
+        }
+    }
+
+    /// Queues the events of every frame still on the decoder thread.
+    pub(crate) async fn drain(&mut self) -> Result<(), Closed> {
+        while self.offload.as_ref().is_some_and(|o| o.in_flight() > 0) {
+            let decoded = self.decoded().await;
+            self.deliver(decoded).await?;
+        }
+        Ok(())
+    }
+
+    fn count_frame(&self, size: usize) {
         self.metrics.frames_received.fetch_add(1, Ordering::Relaxed);
         self.metrics
             .bytes_received
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let payload = match frame::decode(bytes) {
-            Ok(p) => p,
+            .fetch_add(size as u64, Ordering::Relaxed);
+    }
+
+    /// Queues the events of one decoded frame, through the gate; counts and logs what it
+    /// skipped.
+    pub(crate) async fn deliver(&mut self, decoded: Decoded) -> Result<(), Closed> {
+        if self.ended.is_some() {
+            // The gate ended this connection: frames read past that point are not wanted.
+            return Ok(());
+        }
+        let (events, skips) = match decoded.outcome {
+            Ok(split) => split,
             Err(reason) => {
-                self.skipped(reason, bytes.len(), None);
+                self.skipped(reason, decoded.size, None);
                 return Ok(());
             }
         };
-        let fallback = payload.gelf_timestamp.map(gelf_nanos).unwrap_or(received);
-        let mut events = Vec::new();
-        let mut skips = Vec::new();
-        audit::split(
-            &payload.text,
-            fallback,
-            self.max_event_size,
-            &mut |e| events.push(e),
-            &mut |s| skips.push(s),
-        );
         for s in skips {
             self.skipped(s.reason, s.size, s.audit_id.as_deref());
         }

@@ -1,0 +1,318 @@
+//! Frame decoding, and the thread that does it while the reader reads on.
+//!
+//! Decoding a frame (two quoted JSON layers, then the audit payload, validated) costs more
+//! than reading it off the TLS socket. On a busy stream the live sink hands frames to a
+//! decoder thread of its own ([`Offload`]) and takes back what it made, in order: the
+//! reader then only reads, gates and queues, and the two halves run on two cores. On a quiet
+//! stream frames are decoded on the reader thread, as a hand-off would cost more than it
+//! saves. Everything stateful (the duplicate gate, the queue, the counters, the logs) stays
+//! on the reader thread; the decoder is a pure function of the frame.
+
+use crate::audit::{self, AuditEvent, Skipped};
+use crate::frame;
+use crate::metrics::SkipReason;
+use async_tungstenite::tungstenite::{Bytes, Utf8Bytes};
+use smol::channel::{Receiver, Sender};
+use std::thread::JoinHandle;
+
+/// Frames at most in the decoder's hands at once.
+const MAX_IN_FLIGHT: usize = 256;
+/// Frames handed over at once at most, when the reader is behind: each hand-off may wake the
+/// decoder thread, and its answer the reader.
+const BATCH: usize = 32;
+/// Bytes of frames at most in its hands at once (one frame may be larger on its own).
+const MAX_IN_FLIGHT_BYTES: usize = 8 << 20;
+
+/// A WebSocket message that carries data.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// A text frame: tungstenite has validated its UTF-8.
+    Text(Utf8Bytes),
+    Binary(Bytes),
+}
+
+impl Frame {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Frame::Text(t) => t.len(),
+            Frame::Binary(b) => b.len(),
+        }
+    }
+}
+
+/// What one frame holds.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    /// The frame's size in bytes.
+    pub(crate) size: usize,
+    /// Its audit events and what was skipped among them, or why the whole frame was.
+    pub(crate) outcome: Result<(Vec<AuditEvent>, Vec<Skipped>), SkipReason>,
+}
+
+/// Decodes `frame`, received at `received` (ns since the epoch: the timestamp of events
+/// that have no other).
+pub(crate) fn decode(frame: &Frame, received: u64, max_event_size: usize) -> Decoded {
+    let payload = match frame {
+        Frame::Text(t) => frame::decode_text(t.as_str()),
+        Frame::Binary(b) => frame::decode(b),
+    };
+    finish(payload, frame.len(), received, max_event_size)
+}
+
+/// [`decode`] for a frame of unknown encoding (a line of a replay file).
+pub(crate) fn decode_bytes(bytes: &[u8], received: u64, max_event_size: usize) -> Decoded {
+    finish(frame::decode(bytes), bytes.len(), received, max_event_size)
+}
+
+fn finish(
+    payload: Result<frame::Payload<'_>, SkipReason>,
+    size: usize,
+    received: u64,
+    max_event_size: usize,
+) -> Decoded {
+    let outcome = payload.map(|payload| {
+        let fallback = payload.gelf_timestamp.map(gelf_nanos).unwrap_or(received);
+        let (mut events, mut skips) = (Vec::new(), Vec::new());
+        audit::split(
+            &payload.text,
+            fallback,
+            max_event_size,
+            &mut |e| events.push(e),
+            &mut |s| skips.push(s),
+        );
+        (events, skips)
+    });
+    Decoded { size, outcome }
+}
+
+/// GELF timestamps are float seconds with (at most) microsecond meaning; converting the
+/// fraction on its own keeps `...05.25` from becoming `...05.249999872`.
+fn gelf_nanos(t: f64) -> u64 {
+    let secs = t.trunc();
+    let micros = ((t - secs) * 1e6).round() as u64;
+    (secs as u64) * 1_000_000_000 + micros * 1000
+}
+
+/// A frame for the decoder thread, and when it was received.
+type Job = (Frame, u64);
+
+/// What the decoder thread sends back for a batch: the frames decoded, or the panic that
+/// decoding one raised (carried over to the reader thread, which turns it into the source's
+/// fatal error as it does its own).
+type Outcome = std::thread::Result<Vec<Decoded>>;
+
+/// The decoder thread and the frames in its hands. Dropping it ends the thread.
+pub(crate) struct Offload {
+    jobs: Option<Sender<Vec<Job>>>,
+    results: Receiver<Outcome>,
+    /// Frames gathered for the next hand-off.
+    gathered: Vec<Job>,
+    /// Frames back from the thread, not yet taken.
+    ready: std::collections::VecDeque<Decoded>,
+    /// Sizes of the frames in flight (gathered, with the thread, or ready), oldest first.
+    in_flight: std::collections::VecDeque<usize>,
+    in_flight_bytes: usize,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Offload {
+    /// Starts the decoder thread.
+    pub(crate) fn start(max_event_size: usize) -> std::io::Result<Self> {
+        // Unbounded channels: what is in them is bounded by the in-flight limits.
+        let (jobs, jobs_rx) = smol::channel::unbounded::<Vec<Job>>();
+        let (results_tx, results) = smol::channel::unbounded::<Outcome>();
+        let thread = std::thread::Builder::new()
+            .name("k8saudit-ovh-dec".into())
+            .spawn(move || {
+                while let Ok(batch) = jobs_rx.recv_blocking() {
+                    let outcome = std::panic::catch_unwind(|| {
+                        batch
+                            .iter()
+                            .map(|(frame, received)| decode(frame, *received, max_event_size))
+                            .collect()
+                    });
+                    let panicked = outcome.is_err();
+                    if results_tx.send_blocking(outcome).is_err() || panicked {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Self {
+            jobs: Some(jobs),
+            results,
+            gathered: Vec::new(),
+            ready: Default::default(),
+            in_flight: Default::default(),
+            in_flight_bytes: 0,
+            thread: Some(thread),
+        })
+    }
+
+    /// Frames submitted and not yet taken back.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Whether a frame of `size` bytes must wait for room.
+    pub(crate) fn full(&self, size: usize) -> bool {
+        !self.in_flight.is_empty()
+            && (self.in_flight.len() >= MAX_IN_FLIGHT
+                || self.in_flight_bytes + size > MAX_IN_FLIGHT_BYTES)
+    }
+
+    /// Takes `frame` for decoding. It is handed to the thread with the next [`BATCH`]
+    /// frames, or before, by [`Offload::flush`].
+    pub(crate) fn submit(&mut self, frame: Frame, received: u64) {
+        self.in_flight.push_back(frame.len());
+        self.in_flight_bytes += frame.len();
+        self.gathered.push((frame, received));
+        if self.gathered.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Hands the frames gathered to the thread.
+    pub(crate) fn flush(&mut self) {
+        if self.gathered.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.gathered);
+        if let Some(jobs) = &self.jobs {
+            // Unbounded, and the thread only goes away with us or after a panic it reports:
+            // a batch it cannot take is answered by `result` (the thread ended).
+            let _ = jobs.try_send(batch);
+        }
+    }
+
+    /// The oldest frame's result, if it is ready.
+    pub(crate) fn try_result(&mut self) -> Option<Decoded> {
+        if self.ready.is_empty() {
+            let outcome = self.results.try_recv().ok()?;
+            self.arrived(outcome);
+        }
+        self.take()
+    }
+
+    /// The oldest frame's result, when it is ready. Only while a frame is in flight.
+    pub(crate) async fn result(&mut self) -> Decoded {
+        self.flush();
+        loop {
+            if let Some(decoded) = self.take() {
+                return decoded;
+            }
+            match self.results.recv().await {
+                Ok(outcome) => self.arrived(outcome),
+                // The thread is gone without a word: it cannot be, short of an abort.
+                Err(_) => panic!("the decoder thread ended unexpectedly"),
+            }
+        }
+    }
+
+    fn arrived(&mut self, outcome: Outcome) {
+        match outcome {
+            Ok(batch) => self.ready.extend(batch),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    fn take(&mut self) -> Option<Decoded> {
+        let decoded = self.ready.pop_front()?;
+        let size = self.in_flight.pop_front().unwrap_or(0);
+        self.in_flight_bytes -= size.min(self.in_flight_bytes);
+        Some(decoded)
+    }
+}
+
+impl Drop for Offload {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(audit_id: &str) -> Frame {
+        let event = format!(
+            r#"{{"kind":"Event","auditID":"{audit_id}","stage":"ResponseComplete","stageTimestamp":"2025-02-10T09:15:40.102611Z"}}"#
+        );
+        let gelf = serde_json::json!({"version": "1.1", "short_message": event, "timestamp": 1739178940.5});
+        Frame::Text(
+            serde_json::json!({ "message": gelf.to_string() })
+                .to_string()
+                .into(),
+        )
+    }
+
+    fn ids(d: &Decoded) -> Vec<String> {
+        let (events, _) = d.outcome.as_ref().unwrap();
+        events
+            .iter()
+            .map(|e| {
+                let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+                v["auditID"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decodes_text_and_binary_alike() {
+        let text = decode(&frame("a"), 7, 1 << 20);
+        let Frame::Text(t) = frame("a") else {
+            unreachable!()
+        };
+        let binary = decode(
+            &Frame::Binary(Bytes::from(t.as_bytes().to_vec())),
+            7,
+            1 << 20,
+        );
+        assert_eq!(ids(&text), ["a"]);
+        assert_eq!(text.outcome, binary.outcome);
+        assert_eq!(text.outcome.unwrap().0[0].ts, 1739178940102611000);
+        let bad = decode(&Frame::Binary(Bytes::from_static(b"\xff{")), 7, 1 << 20);
+        assert_eq!(bad.outcome.unwrap_err(), SkipReason::NotJson);
+        assert_eq!(bad.size, 2);
+    }
+
+    #[test]
+    fn the_thread_gives_frames_back_in_order_within_its_limits() {
+        let mut o = Offload::start(1 << 20).unwrap();
+        let mut got = Vec::new();
+        for i in 0..1000 {
+            while o.full(100) {
+                got.extend(ids(&smol::block_on(o.result())));
+            }
+            o.submit(frame(&i.to_string()), 0);
+            assert!(o.in_flight() <= MAX_IN_FLIGHT);
+            while let Some(d) = o.try_result() {
+                got.extend(ids(&d));
+            }
+        }
+        while o.in_flight() > 0 {
+            got.extend(ids(&smol::block_on(o.result())));
+        }
+        let want: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        assert_eq!(got, want);
+        assert_eq!(o.in_flight_bytes, 0);
+    }
+
+    #[test]
+    fn a_big_frame_waits_for_an_empty_pipeline() {
+        let mut o = Offload::start(1 << 20).unwrap();
+        assert!(!o.full(MAX_IN_FLIGHT_BYTES * 2), "alone, any frame goes");
+        o.submit(frame("a"), 0);
+        assert!(o.full(MAX_IN_FLIGHT_BYTES));
+        smol::block_on(o.result());
+        assert!(!o.full(MAX_IN_FLIGHT_BYTES));
+    }
+
+    #[test]
+    fn gelf_timestamps_keep_their_microseconds() {
+        assert_eq!(gelf_nanos(1739178965.25), 1739178965250000000);
+        assert_eq!(gelf_nanos(1739178940.103), 1739178940103000000);
+    }
+}
