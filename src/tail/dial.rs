@@ -28,11 +28,17 @@ pub(crate) fn max_message_size(max_event_size: usize) -> usize {
     max_event_size.saturating_mul(4).max(FLOOR)
 }
 
+/// Bytes tungstenite asks the transport for per read. It zero-fills that much of its buffer
+/// before every read, and a TLS read returns one record (16 KiB at most): its default of
+/// 128 KiB cleared eight times what arrived.
+const READ_BUFFER: usize = 16 << 10;
+
 fn ws_config(config: &InitConfig) -> WebSocketConfig {
     let limit = max_message_size(config.max_event_size);
     WebSocketConfig::default()
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit))
+        .read_buffer_size(READ_BUFFER)
 }
 
 /// Why a dial (or a connection) ended badly.
