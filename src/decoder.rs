@@ -94,7 +94,50 @@ fn gelf_nanos(t: f64) -> u64 {
 }
 
 /// A frame for the decoder thread, and when it was received.
-type Job = (Frame, u64);
+struct Job {
+    work: Work,
+    size: usize,
+    received: u64,
+}
+
+/// What is left to do of a frame.
+enum Work {
+    /// The envelope is open (on the reader thread, where the frame is hot in the cache and
+    /// which has time to spare while the decoder has not): the GELF document it held.
+    Gelf(String),
+    /// All of it (binary frames, bare payloads).
+    Frame(Frame),
+    /// Nothing: the frame is skipped.
+    Skip(SkipReason),
+}
+
+impl Job {
+    fn new(frame: Frame, received: u64) -> Self {
+        let size = frame.len();
+        let work = match &frame {
+            Frame::Text(text) => match frame::envelope(text.as_str()) {
+                Ok(frame::Envelope::Gelf(gelf)) => Work::Gelf(gelf),
+                Ok(frame::Envelope::Bare(_)) => Work::Frame(frame),
+                Err(reason) => Work::Skip(reason),
+            },
+            Frame::Binary(_) => Work::Frame(frame),
+        };
+        Self {
+            work,
+            size,
+            received,
+        }
+    }
+
+    fn run(&self, max_event_size: usize) -> Decoded {
+        let payload = match &self.work {
+            Work::Gelf(gelf) => frame::Payload::from_gelf(gelf),
+            Work::Frame(frame) => return decode(frame, self.received, max_event_size),
+            Work::Skip(reason) => Err(*reason),
+        };
+        finish(payload, self.size, self.received, max_event_size)
+    }
+}
 
 /// What the decoder thread sends back for a batch: the frames decoded, or the panic that
 /// decoding one raised (carried over to the reader thread, which turns it into the source's
@@ -126,10 +169,7 @@ impl Offload {
             .spawn(move || {
                 while let Ok(batch) = jobs_rx.recv_blocking() {
                     let outcome = std::panic::catch_unwind(|| {
-                        batch
-                            .iter()
-                            .map(|(frame, received)| decode(frame, *received, max_event_size))
-                            .collect()
+                        batch.iter().map(|job| job.run(max_event_size)).collect()
                     });
                     let panicked = outcome.is_err();
                     if results_tx.send_blocking(outcome).is_err() || panicked {
@@ -165,7 +205,7 @@ impl Offload {
     pub(crate) fn submit(&mut self, frame: Frame, received: u64) {
         self.in_flight.push_back(frame.len());
         self.in_flight_bytes += frame.len();
-        self.gathered.push((frame, received));
+        self.gathered.push(Job::new(frame, received));
         if self.gathered.len() >= BATCH {
             self.flush();
         }

@@ -27,11 +27,30 @@ pub fn decode(frame: &[u8]) -> Result<Payload<'_>, SkipReason> {
 /// [`decode`] for a frame already known to be text (a WebSocket text frame, which
 /// tungstenite has validated).
 pub fn decode_text(text: &str) -> Result<Payload<'_>, SkipReason> {
+    match envelope(text)? {
+        Envelope::Gelf(gelf) => gelf_payload(&gelf),
+        Envelope::Bare(range) => Ok(bare(text, range)),
+    }
+}
+
+/// A frame's outer layer, opened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Envelope {
+    /// An LDP envelope: its `message`, decoded (a GELF document, not yet checked).
+    Gelf(String),
+    /// Not an envelope: a bare audit payload (replay files), or something else entirely;
+    /// the range of the JSON document in the frame.
+    Bare(Range<usize>),
+}
+
+/// The first half of [`decode_text`]: opens the LDP envelope; [`Payload::from_gelf`] does
+/// the rest.
+pub fn envelope(text: &str) -> Result<Envelope, SkipReason> {
     if scan::first_byte(text) != Some(b'{') {
         // Not an envelope: a bare array of events (replay files), or something to be judged
         // by the audit layer if it is JSON at all.
         let doc = scan::document(text).map_err(|_| SkipReason::NotJson)?;
-        return Ok(bare(text, doc));
+        return Ok(Envelope::Bare(doc));
     }
     let mut members = Members::document(text).map_err(|_| SkipReason::NotJson)?;
     // (present, decoded string value): a non-string `message` is not GELF.
@@ -44,10 +63,16 @@ pub fn decode_text(text: &str) -> Result<Payload<'_>, SkipReason> {
     }
     members.finish().map_err(|_| SkipReason::NotJson)?;
     match message {
-        // No envelope: a bare audit payload (replay files) or something else entirely.
-        None => Ok(bare(text, members.span())),
+        None => Ok(Envelope::Bare(members.span())),
         Some(None) => Err(SkipReason::NotGelf),
-        Some(Some(gelf)) => gelf_payload(&gelf),
+        Some(Some(gelf)) => Ok(Envelope::Gelf(gelf)),
+    }
+}
+
+impl Payload<'static> {
+    /// The second half of [`decode_text`], for an envelope that held GELF.
+    pub fn from_gelf(gelf: &str) -> Result<Self, SkipReason> {
+        gelf_payload(gelf)
     }
 }
 
