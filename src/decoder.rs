@@ -20,8 +20,12 @@ const MAX_IN_FLIGHT: usize = 256;
 /// Frames handed over at once at most, when the reader is behind: each hand-off may wake the
 /// decoder thread, and its answer the reader.
 const BATCH: usize = 32;
+/// Bytes of frames handed over at once at most: a batch of big frames (EventLists) goes
+/// before the in-flight limit would stop the reader, so that the two threads keep working
+/// side by side.
+const BATCH_BYTES: usize = MAX_IN_FLIGHT_BYTES / 8;
 /// Bytes of frames at most in its hands at once (one frame may be larger on its own).
-const MAX_IN_FLIGHT_BYTES: usize = 8 << 20;
+const MAX_IN_FLIGHT_BYTES: usize = 4 << 20;
 
 /// A WebSocket message that carries data.
 #[derive(Debug)]
@@ -148,8 +152,9 @@ type Outcome = std::thread::Result<Vec<Decoded>>;
 pub(crate) struct Offload {
     jobs: Option<Sender<Vec<Job>>>,
     results: Receiver<Outcome>,
-    /// Frames gathered for the next hand-off.
+    /// Frames gathered for the next hand-off, and their bytes.
     gathered: Vec<Job>,
+    gathered_bytes: usize,
     /// Frames back from the thread, not yet taken.
     ready: std::collections::VecDeque<Decoded>,
     /// Sizes of the frames in flight (gathered, with the thread, or ready), oldest first.
@@ -181,6 +186,7 @@ impl Offload {
             jobs: Some(jobs),
             results,
             gathered: Vec::new(),
+            gathered_bytes: 0,
             ready: Default::default(),
             in_flight: Default::default(),
             in_flight_bytes: 0,
@@ -200,13 +206,14 @@ impl Offload {
                 || self.in_flight_bytes + size > MAX_IN_FLIGHT_BYTES)
     }
 
-    /// Takes `frame` for decoding. It is handed to the thread with the next [`BATCH`]
-    /// frames, or before, by [`Offload::flush`].
+    /// Takes `frame` for decoding. It is handed to the thread with the frames that follow,
+    /// up to [`BATCH`] frames or [`BATCH_BYTES`], or before, by [`Offload::flush`].
     pub(crate) fn submit(&mut self, frame: Frame, received: u64) {
         self.in_flight.push_back(frame.len());
         self.in_flight_bytes += frame.len();
+        self.gathered_bytes += frame.len();
         self.gathered.push(Job::new(frame, received));
-        if self.gathered.len() >= BATCH {
+        if self.gathered.len() >= BATCH || self.gathered_bytes >= BATCH_BYTES {
             self.flush();
         }
     }
@@ -217,6 +224,7 @@ impl Offload {
             return;
         }
         let batch = std::mem::take(&mut self.gathered);
+        self.gathered_bytes = 0;
         if let Some(jobs) = &self.jobs {
             // Unbounded, and the thread only goes away with us or after a panic it reports:
             // a batch it cannot take is answered by `result` (the thread ended).
