@@ -274,14 +274,15 @@ impl Iterator for Elements<'_> {
     }
 }
 
-/// Decodes the JSON string literal `text[range]` (quotes included).
+/// Decodes the JSON string literal `text[range]` (quotes included), validating it.
 pub fn string(text: &str, range: Range<usize>) -> Result<std::borrow::Cow<'_, str>> {
     let lit = text.get(range).ok_or(Invalid)?;
     let inner = lit
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .ok_or(Invalid)?;
-    if !inner.as_bytes().contains(&b'\\') {
+    // No quote, backslash or control character: the text is the value.
+    if json::skip_plain(inner.as_bytes(), 0) == inner.len() {
         return Ok(std::borrow::Cow::Borrowed(inner));
     }
     unescape_raw(inner).map(std::borrow::Cow::Owned)
@@ -311,6 +312,16 @@ fn decode_string(b: &[u8], i: usize) -> Result<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_literals_are_validated_even_without_escapes() {
+        // Found by the frame fuzz target: a raw control character was passed through.
+        for bad in ["\"\r\"", "\"a\u{1f}\"", "\"a\"b\"", "\"\\\""] {
+            assert_eq!(string(bad, 0..bad.len()), Err(Invalid), "{bad:?}");
+            assert!(serde_json::from_str::<String>(bad).is_err());
+        }
+        assert_eq!(string("\"plain é\"", 0..10).unwrap(), "plain é");
+    }
 
     #[test]
     fn accepts_what_serde_json_accepts() {
