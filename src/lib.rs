@@ -10,7 +10,8 @@
 //!
 //! ```text
 //! WebSocket frame → LDP envelope → GELF → audit payload → audit events
-//!     (tail/, frame.rs, audit.rs; on the instance's own thread)
+//!     (tail/, frame.rs, audit.rs; on the instance's own thread, with decoder.rs's thread
+//!      taking over the decoding when the stream outruns it)
 //! → bounded queue → next_batch → Falco event batch          (source.rs)
 //! → (Falco asks) → ka.* field values                        (fields/)
 //! ```
