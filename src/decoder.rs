@@ -135,7 +135,7 @@ impl Job {
 
     fn run(&self, max_event_size: usize) -> Decoded {
         let payload = match &self.work {
-            Work::Gelf(gelf) => frame::Payload::from_gelf(gelf),
+            Work::Gelf(gelf) => frame::gelf_payload(gelf),
             Work::Frame(frame) => return decode(frame, self.received, max_event_size),
             Work::Skip(reason) => Err(*reason),
         };

@@ -43,8 +43,8 @@ pub enum Envelope {
     Bare(Range<usize>),
 }
 
-/// The first half of [`decode_text`]: opens the LDP envelope; [`Payload::from_gelf`] does
-/// the rest.
+/// The first half of [`decode_text`]: opens the LDP envelope; [`gelf_payload`] does the
+/// rest.
 pub fn envelope(text: &str) -> Result<Envelope, SkipReason> {
     if scan::first_byte(text) != Some(b'{') {
         // Not an envelope: a bare array of events (replay files), or something to be judged
@@ -69,13 +69,6 @@ pub fn envelope(text: &str) -> Result<Envelope, SkipReason> {
     }
 }
 
-impl Payload<'static> {
-    /// The second half of [`decode_text`], for an envelope that held GELF.
-    pub fn from_gelf(gelf: &str) -> Result<Self, SkipReason> {
-        gelf_payload(gelf)
-    }
-}
-
 fn bare(text: &str, doc: Range<usize>) -> Payload<'_> {
     Payload {
         text: Cow::Borrowed(&text[doc]),
@@ -83,8 +76,9 @@ fn bare(text: &str, doc: Range<usize>) -> Payload<'_> {
     }
 }
 
-/// `short_message` and `timestamp` of a GELF document.
-fn gelf_payload(gelf: &str) -> Result<Payload<'static>, SkipReason> {
+/// `short_message` and `timestamp` of a GELF document: the second half of [`decode_text`],
+/// for an envelope that held GELF.
+pub fn gelf_payload(gelf: &str) -> Result<Payload<'static>, SkipReason> {
     let mut members = Members::document(gelf).map_err(|_| SkipReason::NotGelf)?;
     let (mut short, mut timestamp) = (None, None);
     while let Some(m) = members.next_decoding(|m| m.key_is("short_message")) {

@@ -223,17 +223,15 @@ impl Sink {
             }
         }
         let in_flight = self.offload.as_ref().is_some_and(|o| o.in_flight() > 0);
-        let Some(offload) = self.offload.as_mut().filter(|_| busy || in_flight) else {
+        if self.offload.is_none() || !(busy || in_flight) {
             self.count_frame(size);
             let decoded = decoder::decode(&frame, now_nanos(), self.max_event_size);
             return self.deliver(decoded).await;
-        };
-        if offload.full(size) {
-            // Room in the pipeline first: the frames in it, and their events, are bounded.
-            while self.offload.as_ref().is_some_and(|o| o.full(size)) {
-                let decoded = self.decoded().await;
-                self.deliver(decoded).await?;
-            }
+        }
+        // Room in the pipeline first: the frames in it, and their events, are bounded.
+        while self.offload.as_ref().is_some_and(|o| o.full(size)) {
+            let decoded = self.decoded().await;
+            self.deliver(decoded).await?;
         }
         self.count_frame(size);
         if let Some(o) = self.offload.as_mut() {
