@@ -380,15 +380,27 @@ impl<'s, 'n, const BUILD: bool> Parser<'s, 'n, BUILD> {
             }
             self.pos = skip_ws(self.src, self.pos + 1);
             self.value(depth + 1)?;
-            self.pos = skip_ws(self.src, self.pos);
-            match self.peek()? {
-                b',' => self.pos = skip_ws(self.src, self.pos + 1),
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return self.err(Reason::Unexpected),
+            if self.item_ends(b'}')? {
+                return Ok(());
             }
+        }
+    }
+
+    /// After an object member or array element: a comma (another follows, false) or `close`
+    /// (the container ends, true).
+    #[inline]
+    fn item_ends(&mut self, close: u8) -> Result<bool, Error> {
+        self.pos = skip_ws(self.src, self.pos);
+        match self.peek()? {
+            b',' => {
+                self.pos = skip_ws(self.src, self.pos + 1);
+                Ok(false)
+            }
+            c if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => self.err(Reason::Unexpected),
         }
     }
 
@@ -400,14 +412,8 @@ impl<'s, 'n, const BUILD: bool> Parser<'s, 'n, BUILD> {
         }
         loop {
             self.value(depth + 1)?;
-            self.pos = skip_ws(self.src, self.pos);
-            match self.peek()? {
-                b',' => self.pos = skip_ws(self.src, self.pos + 1),
-                b']' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return self.err(Reason::Unexpected),
+            if self.item_ends(b']')? {
+                return Ok(());
             }
         }
     }
