@@ -23,7 +23,7 @@ fn main() {
         for _ in 0..rounds {
             for f in &frames {
                 if let Ok(p) = frame::decode(f) {
-                    audit::split(&p.text, 0, 1 << 20, &mut |_| events += 1, &mut |_| {});
+                    audit::split(&*p.text, 0, 1 << 20, &mut |_| events += 1, &mut |_| {});
                 }
             }
         }

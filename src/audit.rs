@@ -3,6 +3,7 @@
 
 use crate::metrics::SkipReason;
 use crate::scan::{self, Elements, Invalid, Members};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One audit event ready for Falco.
@@ -118,55 +119,83 @@ fn string_at(text: &str, range: &Option<Range<usize>>) -> Option<String> {
 /// each skipped one. A payload that is not audit data at all is one `NotAudit` skip.
 ///
 /// Accepted shapes, as upstream's source: a JSON array (each element handled recursively), an
-/// object with `kind` `EventList` (its `items`), or an object with `kind` `Event`.
-pub fn split(
-    payload: &str,
+/// object with `kind` `EventList` (its `items`), or an object with `kind` `Event`. A payload
+/// given owned that is one event and nothing else becomes that event's payload as it is.
+pub fn split<'a>(
+    payload: impl Into<Cow<'a, str>>,
     fallback_ts: u64,
     max_event_size: usize,
     emit: &mut dyn FnMut(AuditEvent),
     skip: &mut dyn FnMut(Skipped),
 ) {
-    let mut events = Vec::new();
-    let collected = match scan::first_byte(payload) {
-        Some(b'{') => Members::document(payload).and_then(|mut members| {
-            let k = keys(&mut members)?;
-            members.finish()?;
-            Ok(object_events(payload, members.span(), k, &mut events))
-        }),
-        Some(b'[') => scan::document(payload).map(|doc| collect(payload, doc, &mut events, 0)),
-        _ => Ok(false),
-    };
-    if collected != Ok(true) {
-        skip(Skipped {
-            reason: SkipReason::NotAudit,
-            size: payload.len(),
-            audit_id: None,
-        });
-        return;
-    }
-    for e in events {
-        let size = e.range.len();
-        if size > max_event_size {
+    let payload = payload.into();
+    let mut ready = Vec::new();
+    {
+        let payload: &str = &payload;
+        let mut events = Vec::new();
+        let collected = match scan::first_byte(payload) {
+            Some(b'{') => Members::document(payload).and_then(|mut members| {
+                let k = keys(&mut members)?;
+                members.finish()?;
+                Ok(object_events(payload, members.span(), k, &mut events))
+            }),
+            Some(b'[') => scan::document(payload).map(|doc| collect(payload, doc, &mut events, 0)),
+            _ => Ok(false),
+        };
+        if collected != Ok(true) {
             skip(Skipped {
-                reason: SkipReason::Oversize,
-                size,
-                audit_id: string_at(payload, &e.audit_id),
+                reason: SkipReason::NotAudit,
+                size: payload.len(),
+                audit_id: None,
             });
-            continue;
+            return;
         }
-        let ts = string_at(payload, &e.stage_timestamp)
-            .and_then(|s| parse_rfc3339_nanos(&s))
-            .unwrap_or(fallback_ts);
-        let start = e.range.start;
-        let local = |r: Option<Range<usize>>| r.map(|r| r.start - start..r.end - start);
-        let identity = local(e.audit_id).map(|audit_id| Identity {
-            audit_id,
-            stage: local(e.stage),
-            stage_timestamp: local(e.stage_timestamp),
-        });
+        for e in events {
+            let size = e.range.len();
+            if size > max_event_size {
+                skip(Skipped {
+                    reason: SkipReason::Oversize,
+                    size,
+                    audit_id: string_at(payload, &e.audit_id),
+                });
+                continue;
+            }
+            let ts = string_at(payload, &e.stage_timestamp)
+                .and_then(|s| parse_rfc3339_nanos(&s))
+                .unwrap_or(fallback_ts);
+            let start = e.range.start;
+            let local = |r: Option<Range<usize>>| r.map(|r| r.start - start..r.end - start);
+            let identity = local(e.audit_id).map(|audit_id| Identity {
+                audit_id,
+                stage: local(e.stage),
+                stage_timestamp: local(e.stage_timestamp),
+            });
+            ready.push((ts, e.range, identity));
+        }
+    }
+    if let [(ts, range, identity)] = ready.as_mut_slice() {
+        if range.len() == payload.len() {
+            // The usual frame: one event, all of the payload, which is kept rather than copied.
+            emit(AuditEvent {
+                ts: *ts,
+                payload: {
+                    let mut bytes = payload.into_owned().into_bytes();
+                    // Decoded in a buffer sized for all that followed it in the frame: a
+                    // queued event holds no more than twice its size.
+                    if bytes.capacity() > 2 * bytes.len() + 1024 {
+                        bytes.shrink_to_fit();
+                    }
+                    bytes
+                },
+                identity: identity.take(),
+            });
+            return;
+        }
+    }
+    for (ts, range, identity) in ready {
         emit(AuditEvent {
             ts,
-            payload: payload.as_bytes()[e.range].to_vec(),
+            payload: payload.as_bytes()[range].to_vec(),
             identity,
         });
     }
@@ -367,6 +396,24 @@ mod tests {
         let (mut ev, mut sk) = (Vec::new(), Vec::new());
         split(payload, 7, max, &mut |e| ev.push(e), &mut |s| sk.push(s));
         (ev, sk)
+    }
+
+    #[test]
+    fn an_owned_payload_that_is_one_event_becomes_its_payload_uncopied() {
+        let event = r#"{"kind":"Event","auditID":"a"}"#;
+        let owned = event.to_owned();
+        let at = owned.as_ptr();
+        let mut got = Vec::new();
+        split(owned, 7, 1 << 20, &mut |e| got.push(e), &mut |_| {});
+        assert_eq!(got[0].payload, event.as_bytes());
+        assert_eq!(got[0].payload.as_ptr(), at);
+        // Anything around the event: copied, without it.
+        for text in [format!(" {event}\n"), format!("[{event}]")] {
+            let mut got = Vec::new();
+            split(text, 7, 1 << 20, &mut |e| got.push(e), &mut |_| {});
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].payload, event.as_bytes());
+        }
     }
 
     #[test]

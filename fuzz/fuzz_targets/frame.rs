@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(payload) = frame::decode(data) {
         let max = 4096;
         audit::split(
-            &payload.text,
+            &*payload.text,
             1,
             max,
             &mut |e| {
