@@ -9,10 +9,12 @@
 //! on the reader thread; the decoder is a pure function of the frame.
 
 use crate::audit::{self, AuditEvent, Skipped};
-use crate::frame;
+use crate::frame::{self, Scratch};
 use crate::metrics::SkipReason;
+use crate::spare::{Buffers, Spares};
 use async_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 use smol::channel::{Receiver, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Frames at most in the decoder's hands at once.
@@ -26,6 +28,8 @@ const BATCH: usize = 32;
 const BATCH_BYTES: usize = MAX_IN_FLIGHT_BYTES / 8;
 /// Bytes of frames at most in its hands at once (one frame may be larger on its own).
 const MAX_IN_FLIGHT_BYTES: usize = 4 << 20;
+/// Frames in flight from which the reader opens the envelopes of the frames it hands over.
+const OPEN_ON_READER: usize = MAX_IN_FLIGHT / 2;
 
 /// A WebSocket message that carries data.
 #[derive(Debug)]
@@ -50,15 +54,57 @@ pub(crate) struct Decoded {
     /// The frame's size in bytes.
     pub(crate) size: usize,
     /// Its audit events and what was skipped among them, or why the whole frame was.
-    pub(crate) outcome: Result<(Vec<AuditEvent>, Vec<Skipped>), SkipReason>,
+    pub(crate) outcome: Result<(Events, Vec<Skipped>), SkipReason>,
+}
+
+/// A frame's audit events. Most frames hold one, which is kept without an allocation of its
+/// own (that the reader thread would then free: see [`crate::spare`] for why that costs).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Events {
+    first: Option<AuditEvent>,
+    rest: Vec<AuditEvent>,
+}
+
+impl Events {
+    fn push(&mut self, event: AuditEvent) {
+        if self.first.is_none() {
+            self.first = Some(event);
+        } else {
+            self.rest.push(event);
+        }
+    }
+}
+
+#[cfg(test)]
+impl Events {
+    fn iter(&self) -> impl Iterator<Item = &AuditEvent> {
+        self.first.iter().chain(&self.rest)
+    }
+}
+
+impl IntoIterator for Events {
+    type Item = AuditEvent;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<AuditEvent>, std::vec::IntoIter<AuditEvent>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
 }
 
 /// Decodes `frame`, received at `received` (ns since the epoch: the timestamp of events
-/// that have no other).
-pub(crate) fn decode(frame: &Frame, received: u64, max_event_size: usize) -> Decoded {
+/// that have no other), with `scratch`'s buffers.
+pub(crate) fn decode(
+    frame: &Frame,
+    received: u64,
+    max_event_size: usize,
+    scratch: &mut Scratch,
+) -> Decoded {
     let payload = match frame {
-        Frame::Text(t) => frame::decode_text(t.as_str()),
-        Frame::Binary(b) => frame::decode(b),
+        Frame::Text(t) => frame::decode_text_with(t.as_str(), scratch),
+        Frame::Binary(b) => std::str::from_utf8(b)
+            .map_err(|_| SkipReason::NotJson)
+            .and_then(|t| frame::decode_text_with(t, scratch)),
     };
     finish(payload, frame.len(), received, max_event_size)
 }
@@ -76,9 +122,9 @@ fn finish(
 ) -> Decoded {
     let outcome = payload.map(|payload| {
         let fallback = payload.gelf_timestamp.map(gelf_nanos).unwrap_or(received);
-        let (mut events, mut skips) = (Vec::new(), Vec::new());
+        let (mut events, mut skips) = (Events::default(), Vec::new());
         audit::split(
-            &payload.text,
+            payload.text,
             fallback,
             max_event_size,
             &mut |e| events.push(e),
@@ -116,15 +162,16 @@ enum Work {
 }
 
 impl Job {
-    fn new(frame: Frame, received: u64) -> Self {
+    /// `open`: open the envelope here and now (on the reader thread).
+    fn new(frame: Frame, received: u64, open: bool) -> Self {
         let size = frame.len();
         let work = match &frame {
-            Frame::Text(text) => match frame::envelope(text.as_str()) {
+            Frame::Text(text) if open => match frame::envelope(text.as_str()) {
                 Ok(frame::Envelope::Gelf(gelf)) => Work::Gelf(gelf),
                 Ok(frame::Envelope::Bare(_)) => Work::Frame(frame),
                 Err(reason) => Work::Skip(reason),
             },
-            Frame::Binary(_) => Work::Frame(frame),
+            _ => Work::Frame(frame),
         };
         Self {
             work,
@@ -133,10 +180,12 @@ impl Job {
         }
     }
 
-    fn run(&self, max_event_size: usize) -> Decoded {
+    fn run(&self, max_event_size: usize, scratch: &mut Scratch) -> Decoded {
         let payload = match &self.work {
-            Work::Gelf(gelf) => frame::gelf_payload(gelf),
-            Work::Frame(frame) => return decode(frame, self.received, max_event_size),
+            Work::Gelf(gelf) => {
+                frame::gelf_payload_with(gelf, std::mem::take(&mut scratch.payload))
+            }
+            Work::Frame(frame) => return decode(frame, self.received, max_event_size, scratch),
             Work::Skip(reason) => Err(*reason),
         };
         finish(payload, self.size, self.received, max_event_size)
@@ -146,7 +195,7 @@ impl Job {
 /// What the decoder thread sends back for a batch: the frames decoded, or the panic that
 /// decoding one raised (carried over to the reader thread, which turns it into the source's
 /// fatal error as it does its own).
-type Outcome = std::thread::Result<Vec<Decoded>>;
+type Outcome = std::thread::Result<(Vec<Decoded>, Vec<Job>)>;
 
 /// The decoder thread and the frames in its hands. Dropping it ends the thread.
 pub(crate) struct Offload {
@@ -164,18 +213,26 @@ pub(crate) struct Offload {
 }
 
 impl Offload {
-    /// Starts the decoder thread.
-    pub(crate) fn start(max_event_size: usize) -> std::io::Result<Self> {
+    /// Starts the decoder thread; it decodes payloads into buffers taken from `spares`.
+    pub(crate) fn start(max_event_size: usize, spares: Arc<Spares>) -> std::io::Result<Self> {
         // Unbounded channels: what is in them is bounded by the in-flight limits.
         let (jobs, jobs_rx) = smol::channel::unbounded::<Vec<Job>>();
         let (results_tx, results) = smol::channel::unbounded::<Outcome>();
         let thread = std::thread::Builder::new()
             .name("k8saudit-ovh-dec".into())
             .spawn(move || {
+                let mut buffers = Buffers::new(spares);
                 while let Ok(batch) = jobs_rx.recv_blocking() {
-                    let outcome = std::panic::catch_unwind(|| {
-                        batch.iter().map(|job| job.run(max_event_size)).collect()
-                    });
+                    // The frames go back with their results, to be freed by the thread that
+                    // allocated them: freeing a buffer of another thread's malloc arena takes
+                    // that arena's lock, which the reader takes for every frame it receives.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let decoded = batch
+                            .iter()
+                            .map(|job| job.run(max_event_size, buffers.scratch()))
+                            .collect();
+                        (decoded, batch)
+                    }));
                     let panicked = outcome.is_err();
                     if results_tx.send_blocking(outcome).is_err() || panicked {
                         return;
@@ -209,10 +266,11 @@ impl Offload {
     /// Takes `frame` for decoding. It is handed to the thread with the frames that follow,
     /// up to [`BATCH`] frames or [`BATCH_BYTES`], or before, by [`Offload::flush`].
     pub(crate) fn submit(&mut self, frame: Frame, received: u64) {
+        let open = self.in_flight.len() >= OPEN_ON_READER;
         self.in_flight.push_back(frame.len());
         self.in_flight_bytes += frame.len();
         self.gathered_bytes += frame.len();
-        self.gathered.push(Job::new(frame, received));
+        self.gathered.push(Job::new(frame, received, open));
         if self.gathered.len() >= BATCH || self.gathered_bytes >= BATCH_BYTES {
             self.flush();
         }
@@ -258,7 +316,7 @@ impl Offload {
 
     fn arrived(&mut self, outcome: Outcome) {
         match outcome {
-            Ok(batch) => self.ready.extend(batch),
+            Ok((batch, _jobs)) => self.ready.extend(batch),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
@@ -309,7 +367,8 @@ mod tests {
 
     #[test]
     fn decodes_text_and_binary_alike() {
-        let text = decode(&frame("a"), 7, 1 << 20);
+        let scratch = &mut Scratch::default();
+        let text = decode(&frame("a"), 7, 1 << 20, scratch);
         let Frame::Text(t) = frame("a") else {
             unreachable!()
         };
@@ -317,18 +376,47 @@ mod tests {
             &Frame::Binary(Bytes::from(t.as_bytes().to_vec())),
             7,
             1 << 20,
+            scratch,
         );
         assert_eq!(ids(&text), ["a"]);
         assert_eq!(text.outcome, binary.outcome);
-        assert_eq!(text.outcome.unwrap().0[0].ts, 1739178940102611000);
-        let bad = decode(&Frame::Binary(Bytes::from_static(b"\xff{")), 7, 1 << 20);
+        let first = text.outcome.unwrap().0.into_iter().next().unwrap();
+        assert_eq!(first.ts, 1739178940102611000);
+        let bad = decode(
+            &Frame::Binary(Bytes::from_static(b"\xff{")),
+            7,
+            1 << 20,
+            scratch,
+        );
         assert_eq!(bad.outcome.unwrap_err(), SkipReason::NotJson);
         assert_eq!(bad.size, 2);
     }
 
     #[test]
+    fn events_of_an_event_list_stay_in_order() {
+        let list = serde_json::json!({"kind": "EventList", "items": (0..5)
+            .map(|i| serde_json::json!({"kind": "Event", "auditID": i.to_string()}))
+            .collect::<Vec<_>>()});
+        let gelf = serde_json::json!({"short_message": list.to_string()});
+        let frame = Frame::Text(
+            serde_json::json!({ "message": gelf.to_string() })
+                .to_string()
+                .into(),
+        );
+        let decoded = decode(&frame, 7, 1 << 20, &mut Scratch::default());
+        assert_eq!(ids(&decoded), ["0", "1", "2", "3", "4"]);
+        let (events, _) = decoded.outcome.unwrap();
+        let owned: Vec<serde_json::Value> = events
+            .into_iter()
+            .map(|e| serde_json::from_slice(&e.payload).unwrap())
+            .collect();
+        assert_eq!(owned[4]["auditID"], "4");
+        assert_eq!(owned.len(), 5);
+    }
+
+    #[test]
     fn the_thread_gives_frames_back_in_order_within_its_limits() {
-        let mut o = Offload::start(1 << 20).unwrap();
+        let mut o = Offload::start(1 << 20, Default::default()).unwrap();
         let mut got = Vec::new();
         for i in 0..1000 {
             while o.full(100) {
@@ -350,7 +438,7 @@ mod tests {
 
     #[test]
     fn a_big_frame_waits_for_an_empty_pipeline() {
-        let mut o = Offload::start(1 << 20).unwrap();
+        let mut o = Offload::start(1 << 20, Default::default()).unwrap();
         assert!(!o.full(MAX_IN_FLIGHT_BYTES * 2), "alone, any frame goes");
         o.submit(frame("a"), 0);
         assert!(o.full(MAX_IN_FLIGHT_BYTES));

@@ -27,8 +27,30 @@ pub fn decode(frame: &[u8]) -> Result<Payload<'_>, SkipReason> {
 /// [`decode`] for a frame already known to be text (a WebSocket text frame, which
 /// tungstenite has validated).
 pub fn decode_text(text: &str) -> Result<Payload<'_>, SkipReason> {
-    match envelope(text)? {
-        Envelope::Gelf(gelf) => gelf_payload(&gelf),
+    decode_text_with(text, &mut Scratch::default())
+}
+
+/// Buffers to decode frames into, for a caller that decodes many: allocating them anew for
+/// every frame would cost more than the decoding they hold.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// The GELF document of the frame being decoded; kept for the next frame.
+    pub gelf: Vec<u8>,
+    /// What the next payload is decoded into: taken by each payload decoded.
+    pub payload: Vec<u8>,
+}
+
+/// [`decode_text`] into `scratch`'s buffers.
+pub fn decode_text_with<'a>(
+    text: &'a str,
+    scratch: &mut Scratch,
+) -> Result<Payload<'a>, SkipReason> {
+    match envelope_with(text, std::mem::take(&mut scratch.gelf))? {
+        Envelope::Gelf(gelf) => {
+            let payload = gelf_payload_with(&gelf, std::mem::take(&mut scratch.payload));
+            scratch.gelf = gelf.into_bytes();
+            payload
+        }
         Envelope::Bare(range) => Ok(bare(text, range)),
     }
 }
@@ -46,6 +68,11 @@ pub enum Envelope {
 /// The first half of [`decode_text`]: opens the LDP envelope; [`gelf_payload`] does the
 /// rest.
 pub fn envelope(text: &str) -> Result<Envelope, SkipReason> {
+    envelope_with(text, Vec::new())
+}
+
+/// [`envelope`], decoding the GELF document into `buf`.
+pub fn envelope_with(text: &str, mut buf: Vec<u8>) -> Result<Envelope, SkipReason> {
     if scan::first_byte(text) != Some(b'{') {
         // Not an envelope: a bare array of events (replay files), or something to be judged
         // by the audit layer if it is JSON at all.
@@ -55,7 +82,7 @@ pub fn envelope(text: &str) -> Result<Envelope, SkipReason> {
     let mut members = Members::document(text).map_err(|_| SkipReason::NotJson)?;
     // (present, decoded string value): a non-string `message` is not GELF.
     let mut message: Option<Option<String>> = None;
-    while let Some(m) = members.next_decoding(|m| m.key_is("message")) {
+    while let Some(m) = members.next_decoding_into(|m| m.key_is("message"), &mut buf) {
         let (m, decoded) = m.map_err(|_| SkipReason::NotJson)?;
         if message.is_none() && m.key_is("message") {
             message = Some(decoded);
@@ -79,9 +106,14 @@ fn bare(text: &str, doc: Range<usize>) -> Payload<'_> {
 /// `short_message` and `timestamp` of a GELF document: the second half of [`decode_text`],
 /// for an envelope that held GELF.
 pub fn gelf_payload(gelf: &str) -> Result<Payload<'static>, SkipReason> {
+    gelf_payload_with(gelf, Vec::new())
+}
+
+/// [`gelf_payload`], decoding the payload into `buf`.
+pub fn gelf_payload_with(gelf: &str, mut buf: Vec<u8>) -> Result<Payload<'static>, SkipReason> {
     let mut members = Members::document(gelf).map_err(|_| SkipReason::NotGelf)?;
     let (mut short, mut timestamp) = (None, None);
-    while let Some(m) = members.next_decoding(|m| m.key_is("short_message")) {
+    while let Some(m) = members.next_decoding_into(|m| m.key_is("short_message"), &mut buf) {
         let (m, decoded) = m.map_err(|_| SkipReason::NotGelf)?;
         if short.is_none() && m.key_is("short_message") {
             short = Some(decoded);

@@ -13,6 +13,7 @@
 //!     (tail/, frame.rs, audit.rs; on the instance's own thread, with decoder.rs's thread
 //!      taking over the decoding when the stream outruns it)
 //! → bounded queue → next_batch → Falco event batch          (source.rs)
+//!   (payload buffers go back to the decoding thread: spare.rs)
 //! → (Falco asks) → ka.* field values                        (fields/)
 //! ```
 //!
@@ -35,6 +36,7 @@ mod replay;
 pub mod scan;
 mod sink;
 mod source;
+mod spare;
 mod tail;
 mod unescape;
 

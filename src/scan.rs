@@ -145,17 +145,30 @@ impl<'a> Members<'a> {
         &mut self,
         decode: impl Fn(&Member<'a>) -> bool,
     ) -> Option<Result<(Member<'a>, Option<String>)>> {
-        let step = self.step_with(&decode);
+        self.next_decoding_into(decode, &mut Vec::new())
+    }
+
+    /// [`Members::next_decoding`], decoding into `buf` (taken when a value is decoded: a
+    /// buffer to reuse, whose capacity the decoded string keeps).
+    pub fn next_decoding_into(
+        &mut self,
+        decode: impl Fn(&Member<'a>) -> bool,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<(Member<'a>, Option<String>)>> {
+        let step = self.step_with(&decode, buf);
         self.state.finish_on(step)
     }
 
     fn step(&mut self) -> Result<Option<Member<'a>>> {
-        Ok(self.step_with(&|_: &Member<'a>| false)?.map(|(m, _)| m))
+        Ok(self
+            .step_with(&|_: &Member<'a>| false, &mut Vec::new())?
+            .map(|(m, _)| m))
     }
 
     fn step_with(
         &mut self,
         decode: &dyn Fn(&Member<'a>) -> bool,
+        buf: &mut Vec<u8>,
     ) -> Result<Option<(Member<'a>, Option<String>)>> {
         if self.state == IterState::Done {
             return Ok(None);
@@ -189,7 +202,7 @@ impl<'a> Members<'a> {
             value: vstart..vstart,
         };
         let (vend, decoded) = if b.get(vstart) == Some(&b'"') && decode(&member) {
-            let (end, text) = decode_string(b, vstart)?;
+            let (end, text) = decode_string(b, vstart, std::mem::take(buf))?;
             (end, Some(text))
         } else {
             (skip_value(b, vstart, self.depth + 1)?, None)
@@ -298,10 +311,10 @@ fn unescape_raw(s: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| Invalid)
 }
 
-/// Decodes the string literal starting at the quote at `i`; returns its end (after the
-/// closing quote) and its text.
-fn decode_string(b: &[u8], i: usize) -> Result<(usize, String)> {
-    let mut out = Vec::new();
+/// Decodes the string literal starting at the quote at `i` into `out` (cleared first);
+/// returns its end (after the closing quote) and its text.
+fn decode_string(b: &[u8], i: usize, mut out: Vec<u8>) -> Result<(usize, String)> {
+    out.clear();
     let end = decode_into(b, i + 1, &mut out)?;
     if b.get(end) != Some(&b'"') {
         return Err(Invalid);

@@ -5,6 +5,7 @@
 use crate::audit::AuditEvent;
 use crate::decoder::{self, Decoded, Frame, Offload};
 use crate::metrics::{Metrics, SkipReason};
+use crate::spare::{Buffers, Spares};
 use smol::channel::Sender;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -114,6 +115,9 @@ pub(crate) struct Sink {
     /// Events delivered, and dropped as duplicates, through this sink.
     delivered: u64,
     duplicates: u64,
+    /// Payload buffers given back by `next_batch`, and this thread's share of them.
+    spares: Arc<Spares>,
+    buffers: Buffers,
     /// The decoder thread, once a backlog has needed it.
     offload: Option<Offload>,
     offload_failed: bool,
@@ -122,7 +126,13 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    pub(crate) fn new(tx: Sender<Item>, metrics: Arc<Metrics>, max_event_size: usize) -> Self {
+    /// A sink into `tx`; `spares` are the payload buffers `next_batch` gives back.
+    pub(crate) fn new(
+        tx: Sender<Item>,
+        metrics: Arc<Metrics>,
+        max_event_size: usize,
+        spares: Arc<Spares>,
+    ) -> Self {
         Self {
             tx,
             metrics,
@@ -134,6 +144,8 @@ impl Sink {
             ended: None,
             delivered: 0,
             duplicates: 0,
+            buffers: Buffers::new(Arc::clone(&spares)),
+            spares,
             offload: None,
             offload_failed: false,
             behind: 0,
@@ -146,6 +158,7 @@ impl Sink {
             self.tx.clone(),
             Arc::clone(&self.metrics),
             self.max_event_size,
+            Arc::clone(&self.spares),
         );
         fork.replay = true;
         fork
@@ -214,7 +227,7 @@ impl Sink {
         };
         let busy = self.behind >= BEHIND;
         if busy && self.offload.is_none() && !self.offload_failed {
-            match Offload::start(self.max_event_size) {
+            match Offload::start(self.max_event_size, Arc::clone(&self.spares)) {
                 Ok(o) => self.offload = Some(o),
                 Err(e) => {
                     self.offload_failed = true;
@@ -225,7 +238,8 @@ impl Sink {
         let in_flight = self.offload.as_ref().is_some_and(|o| o.in_flight() > 0);
         if self.offload.is_none() || !(busy || in_flight) {
             self.count_frame(size);
-            let decoded = decoder::decode(&frame, now_nanos(), self.max_event_size);
+            let scratch = self.buffers.scratch();
+            let decoded = decoder::decode(&frame, now_nanos(), self.max_event_size, scratch);
             return self.deliver(decoded).await;
         }
         // Room in the pipeline first: the frames in it, and their events, are bounded.

@@ -5,6 +5,7 @@ use crate::audit::AuditEvent;
 use crate::config::{InitConfig, SourceSpec};
 use crate::metrics::{ConnState, Metrics};
 use crate::sink::{now_nanos, Item, Sink};
+use crate::spare::Spares;
 use crate::{replay, tail, K8sAuditOvh};
 use falco_plugin::anyhow::{self, Error};
 use falco_plugin::source::{EventBatch, SourcePluginInstance};
@@ -67,6 +68,10 @@ pub struct Instance {
     /// Live sources report the lag of what they hand to Falco; replayed files would only
     /// report their age.
     measure_lag: bool,
+    /// Payload buffers of the events handed to Falco (which copies them), given back to
+    /// the reader's side after each batch.
+    spares: Arc<Spares>,
+    spent: Vec<Vec<u8>>,
 }
 
 /// The lag of the events of one batch: now minus their timestamp, in milliseconds.
@@ -107,7 +112,13 @@ impl Instance {
         let (tx, rx) = smol::channel::bounded(config.max_queued_events);
         let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
         let stop = Stop(stop_rx);
-        let sink = Sink::new(tx, Arc::clone(&metrics), config.max_event_size);
+        let spares = Arc::new(Spares::default());
+        let sink = Sink::new(
+            tx,
+            Arc::clone(&metrics),
+            config.max_event_size,
+            Arc::clone(&spares),
+        );
         metrics.set_state(ConnState::Connecting);
         log::info!("opening {spec}");
         let measure_lag = matches!(spec, SourceSpec::Tail(_));
@@ -141,6 +152,8 @@ impl Instance {
             metrics,
             finished: None,
             measure_lag,
+            spares,
+            spent: Vec::new(),
         })
     }
 
@@ -157,11 +170,17 @@ impl Instance {
         }
     }
 
-    fn add(batch: &mut EventBatch, e: &AuditEvent, lag: &mut BatchLag) -> Result<(), Error> {
+    fn add(
+        batch: &mut EventBatch,
+        e: AuditEvent,
+        lag: &mut BatchLag,
+        spent: &mut Vec<Vec<u8>>,
+    ) -> Result<(), Error> {
         let mut event = Self::plugin_event(&e.payload);
         event.metadata.ts = e.ts;
         batch.add(event)?;
         lag.add(e.ts);
+        spent.push(e.payload);
         Ok(())
     }
 
@@ -170,7 +189,7 @@ impl Instance {
         while n < MAX_BATCH {
             match self.rx.try_recv() {
                 Ok(Item::Event(e)) => {
-                    Self::add(batch, &e, lag)?;
+                    Self::add(batch, e, lag, &mut self.spent)?;
                     n += 1;
                 }
                 Ok(Item::Eof) => {
@@ -242,6 +261,7 @@ impl SourcePluginInstance for Instance {
             if let (true, Some(last)) = (self.measure_lag, lag.last) {
                 self.metrics.batch_lag(last, lag.worst);
             }
+            self.spares.give(&mut self.spent);
             Ok::<usize, Error>(n)
         }));
         match guarded {
@@ -264,7 +284,7 @@ impl Instance {
     ) -> Result<usize, Error> {
         match item {
             Item::Event(e) => {
-                Self::add(batch, &e, lag)?;
+                Self::add(batch, e, lag, &mut self.spent)?;
                 Ok(1)
             }
             Item::Eof => {
