@@ -28,8 +28,9 @@ const BATCH: usize = 32;
 const BATCH_BYTES: usize = MAX_IN_FLIGHT_BYTES / 8;
 /// Bytes of frames at most in its hands at once (one frame may be larger on its own).
 const MAX_IN_FLIGHT_BYTES: usize = 4 << 20;
-/// Frames in flight from which the reader opens the envelopes of the frames it hands over.
-const OPEN_ON_READER: usize = MAX_IN_FLIGHT / 2;
+/// From half the in-flight limits (in frames or in bytes), the decoder is behind: the reader
+/// opens the envelopes of the frames it hands over.
+const OPEN_ON_READER: (usize, usize) = (MAX_IN_FLIGHT / 2, MAX_IN_FLIGHT_BYTES / 2);
 
 /// A WebSocket message that carries data.
 #[derive(Debug)]
@@ -266,7 +267,8 @@ impl Offload {
     /// Takes `frame` for decoding. It is handed to the thread with the frames that follow,
     /// up to [`BATCH`] frames or [`BATCH_BYTES`], or before, by [`Offload::flush`].
     pub(crate) fn submit(&mut self, frame: Frame, received: u64) {
-        let open = self.in_flight.len() >= OPEN_ON_READER;
+        let open =
+            self.in_flight.len() >= OPEN_ON_READER.0 || self.in_flight_bytes >= OPEN_ON_READER.1;
         self.in_flight.push_back(frame.len());
         self.in_flight_bytes += frame.len();
         self.gathered_bytes += frame.len();
