@@ -68,6 +68,7 @@ impl Member<'_> {
 /// Iterates the members of the object at `start`, validating as it goes. After the last
 /// member it checks the closing brace; an error ends the iteration.
 pub struct Members<'a> {
+    text: &'a str,
     b: &'a [u8],
     start: usize,
     i: usize,
@@ -100,11 +101,13 @@ impl IterState {
 }
 
 impl<'a> Members<'a> {
-    fn at(b: &'a [u8], start: usize, depth: usize) -> Result<Self> {
+    fn at(text: &'a str, start: usize, depth: usize) -> Result<Self> {
+        let b = text.as_bytes();
         if b.get(start) != Some(&b'{') || depth > MAX_DEPTH {
             return Err(Invalid);
         }
         Ok(Self {
+            text,
             b,
             start,
             i: start + 1,
@@ -115,14 +118,13 @@ impl<'a> Members<'a> {
 
     /// Members of the object `text[range]` (a range from [`document`] or a member value).
     pub fn of(text: &'a str, range: Range<usize>) -> Result<Self> {
-        Self::at(&text.as_bytes()[..range.end], range.start, 1)
+        Self::at(text.get(..range.end).ok_or(Invalid)?, range.start, 1)
     }
 
     /// Members of the object that `text` holds as its whole document. After iterating,
     /// [`Members::finish`] checks that only whitespace follows.
     pub fn document(text: &'a str) -> Result<Self> {
-        let b = text.as_bytes();
-        Self::at(b, skip_ws(b, 0), 1)
+        Self::at(text, skip_ws(text.as_bytes(), 0), 1)
     }
 
     /// The object's range, once iterated to its closing brace.
@@ -189,8 +191,8 @@ impl<'a> Members<'a> {
         }
         let key_end = skip_value(b, i, self.depth + 1)?;
         let key_escaped = b[i..key_end].contains(&b'\\');
-        // Both ends are ASCII quotes inside valid UTF-8, so this never fails.
-        let raw_key = std::str::from_utf8(&b[i + 1..key_end - 1]).map_err(|_| Invalid)?;
+        // Both ends are ASCII quotes: character boundaries, so this never fails.
+        let raw_key = self.text.get(i + 1..key_end - 1).ok_or(Invalid)?;
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return Err(Invalid);
