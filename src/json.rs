@@ -208,6 +208,15 @@ pub(crate) fn skip_value(src: &[u8], pos: usize, depth: usize) -> Result<usize, 
     Ok(p.pos)
 }
 
+/// [`skip_value`] for the string literal at `pos`: where it ends, and whether it has escapes.
+pub(crate) fn skip_string(src: &[u8], pos: usize) -> Result<(usize, bool), Error> {
+    let mut none = Vec::new();
+    let mut p = Parser::<false>::new(src, &mut none);
+    p.pos = pos;
+    let escaped = p.string()?;
+    Ok((p.pos, escaped))
+}
+
 /// Recursive-descent validator; with `BUILD` it also records the nodes.
 struct Parser<'s, 'n, const BUILD: bool> {
     src: &'s [u8],

@@ -189,8 +189,7 @@ impl<'a> Members<'a> {
         if b.get(i) != Some(&b'"') {
             return Err(Invalid);
         }
-        let key_end = skip_value(b, i, self.depth + 1)?;
-        let key_escaped = b[i..key_end].contains(&b'\\');
+        let (key_end, key_escaped) = json::skip_string(b, i).map_err(|_| Invalid)?;
         // Both ends are ASCII quotes: character boundaries, so this never fails.
         let raw_key = self.text.get(i + 1..key_end - 1).ok_or(Invalid)?;
         i = skip_ws(b, key_end);
