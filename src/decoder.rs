@@ -417,6 +417,27 @@ mod tests {
     }
 
     #[test]
+    fn where_the_envelope_is_opened_changes_nothing() {
+        let texts = [
+            match frame("a") {
+                Frame::Text(t) => t.as_str().to_owned(),
+                Frame::Binary(_) => unreachable!(),
+            },
+            r#"{"kind":"Event","auditID":"bare"}"#.to_owned(),
+            r#"{"message":"not gelf"}"#.to_owned(),
+            r#"{"message":"{\"short_message\":\"{}\"}"}"#.to_owned(),
+            "not json".to_owned(),
+        ];
+        for text in texts {
+            let job = |open| Job::new(Frame::Text(text.clone().into()), 7, open);
+            let (opened, whole) = (job(true), job(false));
+            let scratch = &mut Scratch::default();
+            let (a, b) = (opened.run(1 << 20, scratch), whole.run(1 << 20, scratch));
+            assert_eq!((a.size, a.outcome), (b.size, b.outcome), "{text}");
+        }
+    }
+
+    #[test]
     fn the_thread_gives_frames_back_in_order_within_its_limits() {
         let mut o = Offload::start(1 << 20, Default::default()).unwrap();
         let mut got = Vec::new();
