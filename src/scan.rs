@@ -11,7 +11,7 @@
 //! decode to valid text is not one we can read.
 
 use crate::json::{self, skip_ws, MAX_DEPTH};
-use crate::unescape::decode_into;
+use crate::unescape::{decode_into, decode_over};
 use std::ops::Range;
 
 /// The input is not strict JSON.
@@ -312,11 +312,10 @@ fn unescape_raw(s: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| Invalid)
 }
 
-/// Decodes the string literal starting at the quote at `i` into `out` (cleared first);
+/// Decodes the string literal starting at the quote at `i` into `out` (replacing it);
 /// returns its end (after the closing quote) and its text.
 fn decode_string(b: &[u8], i: usize, mut out: Vec<u8>) -> Result<(usize, String)> {
-    out.clear();
-    let end = decode_into(b, i + 1, &mut out)?;
+    let end = decode_over(b, i + 1, &mut out)?;
     if b.get(end) != Some(&b'"') {
         return Err(Invalid);
     }

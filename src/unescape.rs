@@ -45,11 +45,28 @@ const UNICODE: u8 = 0xff;
 /// Decodes string content from `i` into `out` (appending), validating as it goes, up to the
 /// closing quote or the end of `b`; returns where it stopped. A raw control character or a
 /// bad escape is [`Invalid`]; so is a lone UTF-16 surrogate.
-pub(crate) fn decode_into(b: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize> {
+pub(crate) fn decode_into(b: &[u8], i: usize, out: &mut Vec<u8>) -> Result<usize> {
     let base = out.len();
+    decode_at(b, i, out, base)
+}
+
+/// [`decode_into`], replacing what `out` holds: a buffer reused this way is not zeroed again
+/// where it already holds bytes.
+pub(crate) fn decode_over(b: &[u8], i: usize, out: &mut Vec<u8>) -> Result<usize> {
+    decode_at(b, i, out, 0)
+}
+
+fn decode_at(b: &[u8], mut i: usize, out: &mut Vec<u8>, base: usize) -> Result<usize> {
     // The decoded text is never longer than the text it comes from: room for all of it,
-    // reserved once, written by index, trimmed at the end.
-    out.resize(base + b.len().saturating_sub(i), 0);
+    // made once, written by index, trimmed at the end.
+    let room = base + b.len().saturating_sub(i);
+    if out.len() < room {
+        if base == 0 && out.capacity() < room {
+            // Growing would copy the old bytes, all to be overwritten: start afresh.
+            *out = Vec::with_capacity(room);
+        }
+        out.resize(room, 0);
+    }
     let mut o = base;
     let result = loop {
         let Some(window) = b.get(i..i + WINDOW) else {
@@ -479,6 +496,24 @@ mod tests {
         }
         // Two runs side by side with one byte between.
         assert_eq!(escape_starts(0b1101_1011), 0b0100_1001);
+    }
+
+    #[test]
+    fn decoding_over_a_buffer_replaces_what_it_held() {
+        for held in [
+            Vec::new(),
+            b"something longer than the text".to_vec(),
+            vec![b'x'; 4],
+        ] {
+            let capacity = held.capacity();
+            let mut out = held;
+            let text = br#"a\"b\\c" and more"#;
+            assert_eq!(decode_over(text, 0, &mut out), Ok(7));
+            assert_eq!(out, br#"a"b\c"#);
+            if capacity >= text.len() {
+                assert_eq!(out.capacity(), capacity, "reused");
+            }
+        }
     }
 
     #[test]
