@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 
 /// Buffers kept at most; the others are freed.
 const KEEP: usize = 512;
+/// Bytes kept at most, all buffers together: big events must not leave megabytes idle.
+const KEEP_BYTES: usize = 2 << 20;
 /// Buffers larger than this are freed rather than kept (payloads are usually 1-4 kB).
 const MAX_CAPACITY: usize = 64 << 10;
 /// Buffers a decoding thread takes at once.
@@ -18,25 +20,44 @@ const TAKE: usize = 32;
 
 /// The buffers given back and not yet taken.
 #[derive(Debug, Default)]
-pub(crate) struct Spares(Mutex<Vec<Vec<u8>>>);
+pub(crate) struct Spares(Mutex<Kept>);
+
+#[derive(Debug, Default)]
+struct Kept {
+    bufs: Vec<Vec<u8>>,
+    /// Their capacities, added up.
+    bytes: usize,
+}
 
 impl Spares {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // Nothing done under the lock can leave it inconsistent in a harmful way.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Keeps what it can of `bufs` (emptied; what is not kept is freed).
     pub(crate) fn give(&self, bufs: &mut Vec<Vec<u8>>) {
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let room = KEEP - kept.len().min(KEEP);
-        kept.extend(
-            bufs.drain(..)
-                .filter(|b| b.capacity() > 0 && b.capacity() <= MAX_CAPACITY)
-                .take(room),
-        );
+        let mut kept = self.lock();
+        for buf in bufs.drain(..) {
+            let size = buf.capacity();
+            if size == 0 || size > MAX_CAPACITY {
+                continue;
+            }
+            if kept.bufs.len() == KEEP || kept.bytes + size > KEEP_BYTES {
+                break;
+            }
+            kept.bytes += size;
+            kept.bufs.push(buf);
+        }
     }
 
     /// Moves up to `n` buffers into `into`.
     pub(crate) fn take(&self, n: usize, into: &mut Vec<Vec<u8>>) {
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let from = kept.len().saturating_sub(n);
-        into.extend(kept.drain(from..));
+        let mut kept = self.lock();
+        let from = kept.bufs.len().saturating_sub(n);
+        let taken: usize = kept.bufs[from..].iter().map(Vec::capacity).sum();
+        kept.bytes -= taken;
+        into.extend(kept.bufs.drain(from..));
     }
 }
 
@@ -89,6 +110,24 @@ mod tests {
         assert!(got.iter().all(|b| b.capacity() == 100));
         spares.take(1, &mut got);
         assert_eq!(got.len(), KEEP, "nothing left");
+    }
+
+    #[test]
+    fn keeps_a_bounded_number_of_bytes() {
+        let spares = Spares::default();
+        let big = MAX_CAPACITY;
+        let mut bufs: Vec<Vec<u8>> = (0..KEEP).map(|_| Vec::with_capacity(big)).collect();
+        bufs.insert(0, Vec::with_capacity(MAX_CAPACITY * 100));
+        spares.give(&mut bufs);
+        assert!(bufs.is_empty());
+        let mut got = Vec::new();
+        spares.take(KEEP, &mut got);
+        assert_eq!(got.len(), KEEP_BYTES / big);
+        // What was taken is room again.
+        spares.give(&mut got);
+        spares.take(1, &mut got);
+        assert_eq!(got.len(), 1);
+        assert_eq!(spares.lock().bytes, KEEP_BYTES - big);
     }
 
     #[test]
