@@ -40,6 +40,11 @@ pub struct Scratch {
     pub payload: Vec<u8>,
 }
 
+impl Scratch {
+    /// The largest GELF buffer kept for the next frame.
+    pub const KEPT: usize = 1 << 20;
+}
+
 /// [`decode_text`] into `scratch`'s buffers.
 pub fn decode_text_with<'a>(
     text: &'a str,
@@ -48,7 +53,10 @@ pub fn decode_text_with<'a>(
     match envelope_with(text, std::mem::take(&mut scratch.gelf))? {
         Envelope::Gelf(gelf) => {
             let payload = gelf_payload_with(&gelf, std::mem::take(&mut scratch.payload));
-            scratch.gelf = gelf.into_bytes();
+            // A buffer grown for a huge frame is let go rather than kept idle.
+            if gelf.capacity() <= Scratch::KEPT {
+                scratch.gelf = gelf.into_bytes();
+            }
             payload
         }
         Envelope::Bare(range) => Ok(bare(text, range)),
@@ -150,6 +158,18 @@ mod tests {
         let p = decode(frame.as_bytes()).unwrap();
         assert_eq!(p.text, r#"{"kind":"Event","auditID":"a"}"#);
         assert_eq!(p.gelf_timestamp, Some(1739178940.103));
+    }
+
+    #[test]
+    fn the_gelf_buffer_is_kept_for_the_next_frame_unless_huge() {
+        let mut scratch = Scratch::default();
+        let frame = ldp_frame(r#"{"kind":"Event","auditID":"a"}"#);
+        let p = decode_text_with(&frame, &mut scratch).unwrap();
+        assert_eq!(p.text, r#"{"kind":"Event","auditID":"a"}"#);
+        assert!(scratch.gelf.capacity() > 0);
+        let huge = ldp_frame(&"x".repeat(Scratch::KEPT + 1));
+        assert!(decode_text_with(&huge, &mut scratch).is_ok());
+        assert_eq!(scratch.gelf.capacity(), 0);
     }
 
     #[test]
