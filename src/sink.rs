@@ -115,8 +115,7 @@ pub(crate) struct Sink {
     /// Events delivered, and dropped as duplicates, through this sink.
     delivered: u64,
     duplicates: u64,
-    /// Payload buffers given back by `next_batch`, and this thread's share of them.
-    spares: Arc<Spares>,
+    /// This thread's share of the payload buffers that `next_batch` gives back.
     buffers: Buffers,
     /// The decoder thread, once a backlog has needed it.
     offload: Option<Offload>,
@@ -144,8 +143,7 @@ impl Sink {
             ended: None,
             delivered: 0,
             duplicates: 0,
-            buffers: Buffers::new(Arc::clone(&spares)),
-            spares,
+            buffers: Buffers::new(spares),
             offload: None,
             offload_failed: false,
             behind: 0,
@@ -158,7 +156,7 @@ impl Sink {
             self.tx.clone(),
             Arc::clone(&self.metrics),
             self.max_event_size,
-            Arc::clone(&self.spares),
+            Arc::clone(self.buffers.spares()),
         );
         fork.replay = true;
         fork
@@ -227,7 +225,7 @@ impl Sink {
         };
         let busy = self.behind >= BEHIND;
         if busy && self.offload.is_none() && !self.offload_failed {
-            match Offload::start(self.max_event_size, Arc::clone(&self.spares)) {
+            match Offload::start(self.max_event_size, Arc::clone(self.buffers.spares())) {
                 Ok(o) => self.offload = Some(o),
                 Err(e) => {
                     self.offload_failed = true;

@@ -78,6 +78,11 @@ impl Buffers {
         }
     }
 
+    /// Where the payload buffers come from.
+    pub(crate) fn spares(&self) -> &Arc<Spares> {
+        &self.spares
+    }
+
     /// The scratch to decode the next frame with: with a spare payload buffer, if any.
     pub(crate) fn scratch(&mut self) -> &mut Scratch {
         if self.scratch.payload.capacity() == 0 {
