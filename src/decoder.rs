@@ -3,9 +3,10 @@
 //! Decoding a frame (two quoted JSON layers, then the audit payload, validated) costs more
 //! than reading it off the TLS socket. On a busy stream the live sink hands frames to a
 //! decoder thread of its own ([`Offload`]) and takes back what it made, in order: the
-//! reader then only reads, gates and queues, and the two halves run on two cores. On a quiet
-//! stream frames are decoded on the reader thread, as a hand-off would cost more than it
-//! saves. Everything stateful (the duplicate gate, the queue, the counters, the logs) stays
+//! reader then reads, gates and queues, and opens the frames' envelopes only when the decoder
+//! is the one behind, so that the two halves share two cores. On a quiet stream frames are
+//! decoded on the reader thread, as a hand-off would cost more than it saves. Everything
+//! stateful (the duplicate gate, the queue, the counters, the logs) stays
 //! on the reader thread; the decoder is a pure function of the frame.
 
 use crate::audit::{self, AuditEvent, Skipped};
@@ -153,10 +154,10 @@ struct Job {
 
 /// What is left to do of a frame.
 enum Work {
-    /// The envelope is open (on the reader thread, where the frame is hot in the cache and
-    /// which has time to spare while the decoder has not): the GELF document it held.
+    /// The envelope is open (on the reader thread, which does it while the decoder is
+    /// behind): the GELF document it held.
     Gelf(String),
-    /// All of it (binary frames, bare payloads).
+    /// All of it (the decoder keeping up, binary frames, bare payloads).
     Frame(Frame),
     /// Nothing: the frame is skipped.
     Skip(SkipReason),
