@@ -229,6 +229,7 @@ impl Offload {
                     // allocated them: freeing a buffer of another thread's malloc arena takes
                     // that arena's lock, which the reader takes for every frame it receives.
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        crate::fault::injected_panic("decoder");
                         let decoded = batch
                             .iter()
                             .map(|job| job.run(max_event_size, buffers.scratch()))

@@ -27,6 +27,7 @@ pub mod audit;
 pub mod config;
 mod decoder;
 mod dedup;
+mod fault;
 pub mod fields;
 pub mod frame;
 pub mod json;

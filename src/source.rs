@@ -128,6 +128,7 @@ impl Instance {
             .spawn(move || {
                 let mut sink = sink;
                 let work = async {
+                    crate::fault::injected_panic("reader");
                     match spec {
                         SourceSpec::Tail(url) => tail::run(url, &config, &mut sink, &stop).await,
                         SourceSpec::File(path) => replay::run(&path, &mut sink, &stop).await,
