@@ -309,6 +309,12 @@ mod tests {
     }
 
     #[test]
+    fn any_number_of_parameters_is_read_as_upstream_reads_it() {
+        let uri = format!("/p?{}last=1", "a=1&".repeat(20_000));
+        assert_eq!(param(&uri, "last").as_deref(), Some("1"));
+    }
+
+    #[test]
     fn go_errors_give_no_value() {
         for uri in [
             "/p?a=1;b=2",
