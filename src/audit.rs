@@ -129,7 +129,8 @@ pub fn split<'a>(
     skip: &mut dyn FnMut(Skipped),
 ) {
     let payload = payload.into();
-    let mut ready = Vec::new();
+    // The usual frame is one event and nothing else: its payload is then kept, not copied.
+    let mut whole = None;
     {
         let payload: &str = &payload;
         let mut events = Vec::new();
@@ -150,6 +151,7 @@ pub fn split<'a>(
             });
             return;
         }
+        let alone = matches!(events.as_slice(), [e] if e.range.len() == payload.len());
         for e in events {
             let size = e.range.len();
             if size > max_event_size {
@@ -170,32 +172,27 @@ pub fn split<'a>(
                 stage: local(e.stage),
                 stage_timestamp: local(e.stage_timestamp),
             });
-            ready.push((ts, e.range, identity));
-        }
-    }
-    if let [(ts, range, identity)] = ready.as_mut_slice() {
-        if range.len() == payload.len() {
-            // The usual frame: one event, all of the payload, which is kept rather than copied.
+            if alone {
+                whole = Some((ts, identity));
+                break;
+            }
             emit(AuditEvent {
-                ts: *ts,
-                payload: {
-                    let mut bytes = payload.into_owned().into_bytes();
-                    // Decoded in a buffer sized for all that followed it in the frame: a
-                    // queued event holds no more than twice its size.
-                    if bytes.capacity() > 2 * bytes.len() + 1024 {
-                        bytes.shrink_to_fit();
-                    }
-                    bytes
-                },
-                identity: identity.take(),
+                ts,
+                payload: payload.as_bytes()[e.range].to_vec(),
+                identity,
             });
-            return;
         }
     }
-    for (ts, range, identity) in ready {
+    if let Some((ts, identity)) = whole {
+        let mut bytes = payload.into_owned().into_bytes();
+        // Decoded in a buffer sized for all that followed it in the frame: a queued event
+        // holds no more than twice its size.
+        if bytes.capacity() > 2 * bytes.len() + 1024 {
+            bytes.shrink_to_fit();
+        }
         emit(AuditEvent {
             ts,
-            payload: payload.as_bytes()[range].to_vec(),
+            payload: bytes,
             identity,
         });
     }
