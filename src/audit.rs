@@ -12,37 +12,9 @@ pub struct AuditEvent {
     /// Event time, nanoseconds since the epoch: `stageTimestamp`, else the GELF timestamp,
     /// else the time the frame was received.
     pub ts: u64,
-    /// The event's JSON, as it appeared in the payload.
+    /// The event's JSON, as it appeared in the payload: two copies of one event (live and
+    /// replayed) have the same bytes.
     pub payload: Vec<u8>,
-    /// Where the event's identity lies in `payload`, for recognising a second copy.
-    pub identity: Option<Identity>,
-}
-
-/// Where `auditID`, `stage` and `stageTimestamp` lie in an event's payload (their raw JSON
-/// values). Two copies of one event, e.g. live and replayed, have the same three values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    audit_id: Range<usize>,
-    stage: Option<Range<usize>>,
-    stage_timestamp: Option<Range<usize>>,
-}
-
-impl AuditEvent {
-    /// The raw JSON values of `auditID`, `stage` and `stageTimestamp` (empty when absent);
-    /// `None` for an event without `auditID`, which cannot be told apart from another.
-    pub fn identity_values(&self) -> Option<[&[u8]; 3]> {
-        let id = self.identity.as_ref()?;
-        let part = |r: &Option<Range<usize>>| {
-            r.clone()
-                .and_then(|r| self.payload.get(r))
-                .unwrap_or_default()
-        };
-        Some([
-            self.payload.get(id.audit_id.clone())?,
-            part(&id.stage),
-            part(&id.stage_timestamp),
-        ])
-    }
 }
 
 /// Something inside a payload that was skipped, for counting and logging.
@@ -61,10 +33,9 @@ struct EventRef {
     range: Range<usize>,
     stage_timestamp: Option<Range<usize>>,
     audit_id: Option<Range<usize>>,
-    stage: Option<Range<usize>>,
 }
 
-/// One pass over an object's members: `kind`, `items`, `stageTimestamp`, `auditID`, `stage`
+/// One pass over an object's members: `kind`, `items`, `stageTimestamp`, `auditID`
 /// (first occurrence wins, as upstream).
 #[derive(Default)]
 struct Keys {
@@ -72,7 +43,6 @@ struct Keys {
     items: Option<Range<usize>>,
     stage_timestamp: Option<Range<usize>>,
     audit_id: Option<Range<usize>>,
-    stage: Option<Range<usize>>,
 }
 
 fn keys(members: &mut Members<'_>) -> Result<Keys, Invalid> {
@@ -84,14 +54,12 @@ fn keys(members: &mut Members<'_>) -> Result<Keys, Invalid> {
             "items" => &mut k.items,
             "stageTimestamp" => &mut k.stage_timestamp,
             "auditID" => &mut k.audit_id,
-            "stage" => &mut k.stage,
             _ if m.key_escaped => {
                 for (name, slot) in [
                     ("kind", &mut k.kind),
                     ("items", &mut k.items),
                     ("stageTimestamp", &mut k.stage_timestamp),
                     ("auditID", &mut k.audit_id),
-                    ("stage", &mut k.stage),
                 ] {
                     if slot.is_none() && m.key_is(name) {
                         *slot = Some(m.value.clone());
@@ -165,36 +133,24 @@ pub fn split<'a>(
             let ts = string_at(payload, &e.stage_timestamp)
                 .and_then(|s| parse_rfc3339_nanos(&s))
                 .unwrap_or(fallback_ts);
-            let start = e.range.start;
-            let local = |r: Option<Range<usize>>| r.map(|r| r.start - start..r.end - start);
-            let identity = local(e.audit_id).map(|audit_id| Identity {
-                audit_id,
-                stage: local(e.stage),
-                stage_timestamp: local(e.stage_timestamp),
-            });
             if alone {
-                whole = Some((ts, identity));
+                whole = Some(ts);
                 break;
             }
             emit(AuditEvent {
                 ts,
                 payload: payload.as_bytes()[e.range].to_vec(),
-                identity,
             });
         }
     }
-    if let Some((ts, identity)) = whole {
+    if let Some(ts) = whole {
         let mut bytes = payload.into_owned().into_bytes();
         // Decoded in a buffer sized for all that followed it in the frame: a queued event
         // holds no more than twice its size.
         if bytes.capacity() > 2 * bytes.len() + 1024 {
             bytes.shrink_to_fit();
         }
-        emit(AuditEvent {
-            ts,
-            payload: bytes,
-            identity,
-        });
+        emit(AuditEvent { ts, payload: bytes });
     }
 }
 
@@ -206,7 +162,6 @@ fn object_events(text: &str, range: Range<usize>, k: Keys, out: &mut Vec<EventRe
                 range,
                 stage_timestamp: k.stage_timestamp,
                 audit_id: k.audit_id,
-                stage: k.stage,
             });
             true
         }
@@ -228,7 +183,6 @@ fn object_events(text: &str, range: Range<usize>, k: Keys, out: &mut Vec<EventRe
                     range: e.value,
                     stage_timestamp: item.stage_timestamp,
                     audit_id: item.audit_id,
-                    stage: item.stage,
                 });
             }
             true
@@ -483,33 +437,6 @@ mod tests {
         assert_eq!(ids[2], r#"{"auditID":"3"}"#);
         assert_eq!(ev[0].ts, 1_000_000_000);
         assert_eq!(ev[1].ts, 7, "falls back when stageTimestamp is missing");
-    }
-
-    #[test]
-    fn identity_is_audit_id_stage_and_stage_timestamp() {
-        let p = r#"[{"kind":"Event","auditID":"a-1","stage":"ResponseComplete","stageTimestamp":"1970-01-01T00:00:01Z"},
-                    {"kind":"EventList","items":[{"stage":"Panic","auditID":"a-2"},{"kind":"Event"}]}]"#;
-        let (ev, _) = run(p, 1 << 20);
-        let parts: Vec<Option<[String; 3]>> = ev
-            .iter()
-            .map(|e| {
-                e.identity_values()
-                    .map(|p| p.map(|b| String::from_utf8_lossy(b).into_owned()))
-            })
-            .collect();
-        let s = |v: [&str; 3]| Some(v.map(str::to_owned));
-        assert_eq!(
-            parts,
-            [
-                s([
-                    r#""a-1""#,
-                    r#""ResponseComplete""#,
-                    r#""1970-01-01T00:00:01Z""#
-                ]),
-                s([r#""a-2""#, r#""Panic""#, ""]),
-                None,
-            ]
-        );
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Recognising an audit event delivered twice, as when a replayed window overlaps what the live
 //! tail delivered, with a bounded memory of recent event keys. Pure, no I/O.
 //!
-//! An event's key is a keyed hash of its `auditID`, `stage` and `stageTimestamp`. The
-//! apiserver takes `auditID` from the client's `Audit-ID` request header when there is one,
-//! so `auditID` and `stage` alone would let a client hide a request behind an earlier one
-//! that reused its ID; the stage timestamp (microseconds) tells such requests apart, while two
-//! copies of one event agree on all three. The hash is keyed per instance, so nobody can
-//! craft colliding keys; an accidental 64-bit collision within the memory is about one in
-//! 10¹⁴ per event.
+//! An event's key is a keyed hash of all its bytes, with their length: only an exact copy of
+//! an event is ever dropped. A replayed copy of a live event is the same `short_message`
+//! text, so the same bytes. A key made of a few fields would let distinct requests collide:
+//! the apiserver takes `auditID` from the client's `Audit-ID` request header, and two requests
+//! can share it, their stage and their stage timestamp. A copy that differs in any byte (say,
+//! re-serialised with other whitespace) is delivered twice rather than risk losing an event.
+//! The hash is keyed per instance, so nobody can craft colliding keys; an accidental 64-bit
+//! collision within the memory is about one in 10¹⁴ per event.
 
 use crate::audit::AuditEvent;
 use std::collections::hash_map::RandomState;
@@ -89,16 +90,12 @@ impl Dedup {
         }
     }
 
-    /// The key of `event`; `None` when it has no `auditID` (such events are never dropped).
-    pub(crate) fn key(&self, event: &AuditEvent) -> Option<Key> {
-        let parts = event.identity_values()?;
+    /// The key of `event`: a keyed hash of its length and all its bytes.
+    pub(crate) fn key(&self, event: &AuditEvent) -> Key {
         let mut h = self.hasher.build_hasher();
-        for p in parts {
-            // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
-            h.write_usize(p.len());
-            h.write(p);
-        }
-        Some(h.finish())
+        h.write_usize(event.payload.len());
+        h.write(&event.payload);
+        h.finish()
     }
 
     /// A live event: true (deliver) unless delivered recently, live or replayed.
@@ -116,45 +113,40 @@ impl Dedup {
 mod tests {
     use super::*;
 
-    fn event(id: &str, stage: &str, ts: &str) -> AuditEvent {
-        let json = format!(
-            r#"{{"kind":"Event","auditID":"{id}","stage":"{stage}","stageTimestamp":"{ts}"}}"#
-        );
-        let mut out = None;
-        crate::audit::split(&json, 0, 1 << 20, &mut |e| out = Some(e), &mut |_| {});
-        out.unwrap()
+    fn event(json: &str) -> AuditEvent {
+        AuditEvent {
+            ts: 0,
+            payload: json.as_bytes().to_vec(),
+        }
     }
 
-    const T1: &str = "2025-02-10T09:15:40.102611Z";
-    const T2: &str = "2025-02-10T09:15:40.102612Z";
+    const E: &str = r#"{"kind":"Event","auditID":"a","stage":"ResponseComplete","stageTimestamp":"2025-02-10T09:15:40.102611Z","requestObject":{"spec":{"replicas":1}}}"#;
 
     #[test]
-    fn copies_agree_and_any_difference_is_another_event() {
+    fn only_an_exact_copy_has_the_same_key() {
         let d = Dedup::new(8);
-        let k = d.key(&event("a", "ResponseComplete", T1)).unwrap();
-        assert_eq!(d.key(&event("a", "ResponseComplete", T1)), Some(k));
-        for other in [
-            event("b", "ResponseComplete", T1),
-            event("a", "ResponseStarted", T1),
-            // A client reusing an Audit-ID: same ID and stage, another time.
-            event("a", "ResponseComplete", T2),
-        ] {
-            assert_ne!(d.key(&other), Some(k));
+        let k = d.key(&event(E));
+        assert_eq!(d.key(&event(E)), k, "a copy");
+        let others = [
+            // The same auditID, stage and stageTimestamp (a client reusing an Audit-ID), but
+            // another request body.
+            E.replace(r#""replicas":1"#, r#""replicas":2"#),
+            // Other whitespace: delivered twice rather than risk a loss.
+            E.replace(r#""kind":"Event","#, r#""kind": "Event","#),
+            // A prefix of it.
+            E[..E.len() - 1].to_owned(),
+            E.replace("ResponseComplete", "ResponseStarted"),
+        ];
+        for other in others {
+            assert_ne!(d.key(&event(&other)), k, "{other}");
         }
     }
 
     #[test]
-    fn events_without_audit_id_have_no_key() {
-        let d = Dedup::new(8);
-        let mut e = None;
-        crate::audit::split(
-            r#"{"kind":"Event"}"#,
-            0,
-            1024,
-            &mut |x| e = Some(x),
-            &mut |_| {},
-        );
-        assert_eq!(d.key(&e.unwrap()), None);
+    fn keys_differ_between_instances() {
+        // Keyed per instance: nobody outside can compute (and so aim at) a key.
+        let (a, b) = (Dedup::new(8), Dedup::new(8));
+        assert_ne!(a.key(&event(E)), b.key(&event(E)));
     }
 
     #[test]

@@ -91,9 +91,11 @@ impl Backfill {
         let shared = Arc::clone(&dedup);
         live.set_gate(Some(Box::new(move |e| {
             let mut d = lock(&shared);
-            match d.key(e) {
-                Some(k) if !d.admit_live(k) => Admit::Duplicate,
-                _ => Admit::Deliver,
+            let k = d.key(e);
+            if d.admit_live(k) {
+                Admit::Deliver
+            } else {
+                Admit::Duplicate
             }
         })));
         let sink = live.fork_replay();
@@ -293,9 +295,11 @@ fn replay_gate(
         }
         in_window += 1;
         let mut d = lock(&dedup);
-        match d.key(e) {
-            Some(k) if !d.admit_replayed(k) => Admit::Duplicate,
-            _ => Admit::Deliver,
+        let k = d.key(e);
+        if d.admit_replayed(k) {
+            Admit::Deliver
+        } else {
+            Admit::Duplicate
         }
     })
 }
