@@ -12,7 +12,14 @@
 //! cargo bench --bench e2e -- --field-costs     # also: nanoseconds per extract_fields call, per field
 //! cargo bench --bench e2e -- --soak 600        # 10 min at 10,000 events/s, RSS every 15 s
 //! cargo bench --bench e2e -- --soak 600 --rate 50000
+//! UPSTREAM_PLUGIN=/path/to/upstream.so cargo bench --bench e2e   # also the Go plugin, side by side
 //! ```
+//!
+//! With `UPSTREAM_PLUGIN` set (`eval "$(../shared/tools/falco/setup)"` sets it), the same
+//! scenarios then run against the upstream Go plugin, driven the same way against the same
+//! server, in a child process of this binary (`K8SAUDIT_OVH_PLUGIN` points the host at its
+//! library; Go's TLS trusts the test CA through `SSL_CERT_FILE`), and a table of ratios ends
+//! the report. The Go plugin only dials wss, so `--ws` runs ours alone.
 //!
 //! Without `--bench` on the command line (clippy, `cargo test --benches`, a bare run) each
 //! scenario runs once for a fraction of a second: a smoke test, not a measurement.
@@ -136,6 +143,9 @@ struct Options {
     soak: Option<f64>,
     rate: u64,
     field_costs: bool,
+    /// This process drives the upstream plugin (a child of the main run): the server
+    /// certificate and key the main run made.
+    as_upstream: Option<(PathBuf, PathBuf)>,
 }
 
 impl Options {
@@ -163,45 +173,77 @@ impl Options {
             soak: number("--soak"),
             rate: number("--rate").map_or(PACED_RATE, |r| r as u64),
             field_costs: args.iter().any(|a| a == "--field-costs"),
+            as_upstream: args.iter().position(|a| a == AS_UPSTREAM).map(|i| {
+                let path =
+                    |k: usize| PathBuf::from(args.get(i + k).expect("--as-upstream CERT KEY"));
+                (path(1), path(2))
+            }),
         }
     }
 }
+
+/// Argument that makes this binary drive the upstream plugin (see the crate doc).
+const AS_UPSTREAM: &str = "--as-upstream";
 
 /// The server's TLS identity and the plugin config that trusts it.
 struct Env {
     tls: Option<(PathBuf, PathBuf)>,
+    /// The test CA (wss).
+    ca: Option<PathBuf>,
     config: String,
     fields: Vec<PreparedField>,
+    /// Driving the upstream Go plugin: it takes the address without a scheme (wss).
+    upstream: bool,
 }
 
 impl Env {
     fn new(tls: bool) -> Env {
+        let mut ca = None;
         let (tls, config) = if tls {
             let pki = test_pki::TestPki::new("k8saudit-ovh e2e bench CA");
-            let ca = pki.write_ca("e2e-ca.pem");
+            let ca_path = pki.write_ca("e2e-ca.pem");
             let cert = support::temp_path("e2e-server-cert.pem");
             let key = support::temp_path("e2e-server-key.pem");
             std::fs::write(&cert, &pki.cert_pem).unwrap();
             std::fs::write(&key, &pki.key_pem).unwrap();
-            (
-                Some((cert, key)),
-                serde_json::json!({ "caCertFile": ca }).to_string(),
-            )
+            let config = serde_json::json!({ "caCertFile": ca_path }).to_string();
+            ca = Some(ca_path);
+            (Some((cert, key)), config)
         } else {
             (None, "{}".to_owned())
         };
-        let fields = TOP_FIELDS
-            .iter()
-            .filter_map(|(name, _)| Host::prepare_field(name, Arg::None))
-            .collect();
         Env {
             tls,
+            ca,
             config,
-            fields,
+            fields: Self::fields(),
+            upstream: false,
         }
     }
 
+    /// The upstream plugin's side, on the certificate the main run made.
+    fn upstream(cert: PathBuf, key: PathBuf) -> Env {
+        Env {
+            tls: Some((cert, key)),
+            ca: None,
+            // Its json extraction would otherwise run asynchronously, which crawls on 2 cores.
+            config: r#"{"useAsync":false}"#.to_owned(),
+            fields: Self::fields(),
+            upstream: true,
+        }
+    }
+
+    fn fields() -> Vec<PreparedField> {
+        TOP_FIELDS
+            .iter()
+            .filter_map(|(name, _)| Host::prepare_field(name, Arg::None))
+            .collect()
+    }
+
     fn url(&self, server: &Server) -> String {
+        if self.upstream {
+            return format!("127.0.0.1:{}/tail/?tk=bench", server.port);
+        }
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         format!("{scheme}://127.0.0.1:{}/tail/?tk=bench", server.port)
     }
@@ -259,7 +301,8 @@ impl Falco<'_, '_> {
             if now >= until {
                 break;
             }
-            if now >= sample_at {
+            // (The Go plugin has no metrics.)
+            if now >= sample_at && !self.env.upstream {
                 sample_at = now + Duration::from_millis(100);
                 let depth = self
                     .inst
@@ -317,6 +360,9 @@ impl Falco<'_, '_> {
     }
 
     fn metric(&mut self, name: &str) -> f64 {
+        if self.env.upstream {
+            return f64::NAN;
+        }
         self.inst.host.metrics().get(name).copied().unwrap_or(0.0)
     }
 }
@@ -471,8 +517,13 @@ fn main() {
     }
     let opts = Options::parse(&args);
     frames::self_check();
-    let env = Env::new(opts.tls);
-    let transport = if opts.tls {
+    let env = match &opts.as_upstream {
+        Some((cert, key)) => Env::upstream(cert.clone(), key.clone()),
+        None => Env::new(opts.tls),
+    };
+    let transport = if env.upstream {
+        "wss (test CA via SSL_CERT_FILE), the upstream Go plugin"
+    } else if opts.tls {
         "wss (test CA via caCertFile)"
     } else {
         "ws"
@@ -544,10 +595,109 @@ fn main() {
             worst_p99,
         });
     }
+    if env.upstream {
+        for s in &summaries {
+            println!("{}", upstream_line(s));
+        }
+        return;
+    }
     if opts.field_costs {
         field_costs(&env, &opts);
     }
     report(&summaries, opts.quick);
+    if let Some(upstream) = std::env::var_os("UPSTREAM_PLUGIN").map(PathBuf::from) {
+        side_by_side(&summaries, &upstream, &env, &args);
+    }
+}
+
+/// Prefix of the result lines the upstream child prints for its parent.
+const UPSTREAM_RESULT: &str = "upstream-result";
+
+fn upstream_line(s: &Summary) -> String {
+    let b = &s.best;
+    format!(
+        "{UPSTREAM_RESULT} {} {} {} {} {} {}",
+        s.name, b.events_per_s, s.min_rate, b.cpu_per_m, s.max_rss, b.p99_ms
+    )
+}
+
+/// The same scenarios against the upstream Go plugin, in a child process, and the ratios.
+fn side_by_side(ours: &[Summary], upstream: &std::path::Path, env: &Env, args: &[String]) {
+    let (Some((cert, key)), Some(ca)) = (&env.tls, &env.ca) else {
+        println!(
+            "
+upstream: not run (the Go plugin only dials wss; drop --ws)"
+        );
+        return;
+    };
+    println!(
+        "
+upstream: the same scenarios against {}",
+        upstream.display()
+    );
+    let out = std::process::Command::new(std::env::current_exe().expect("current_exe"))
+        .args(args)
+        .arg(AS_UPSTREAM)
+        .arg(cert)
+        .arg(key)
+        .env("K8SAUDIT_OVH_PLUGIN", upstream)
+        .env("SSL_CERT_FILE", ca)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("run the upstream side");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut theirs = Vec::new();
+    for line in text.lines() {
+        match line.strip_prefix(UPSTREAM_RESULT) {
+            Some(rest) => theirs.push(
+                rest.split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            ),
+            None => println!("  | {line}"),
+        }
+    }
+    if !out.status.success() {
+        println!("upstream: the run failed ({})", out.status);
+        return;
+    }
+    println!("
+side by side, same server, same driving, same run (ratio: ours / upstream; CPU and p99: upstream / ours)");
+    println!(
+        "  {:<12} {:>10} {:>10} {:>7}   {:>10} {:>10} {:>7}   {:>8} {:>8}   {:>9} {:>9}",
+        "scenario",
+        "ours ev/s",
+        "Go ev/s",
+        "ratio",
+        "ours CPU",
+        "Go CPU",
+        "ratio",
+        "ours RSS",
+        "Go RSS",
+        "ours p99",
+        "Go p99"
+    );
+    for t in &theirs {
+        let Some(o) = ours.iter().find(|o| o.name == t[0]) else {
+            continue;
+        };
+        let num = |i: usize| t[i].parse::<f64>().unwrap_or(f64::NAN);
+        let (rate, cpu, rss, p99) = (num(1), num(3), num(4), num(5));
+        println!(
+            "  {:<12} {:>10} {:>10} {:>6.1}x   {:>10.2} {:>10.2} {:>6.1}x   {:>5.1} MB {:>5.1} MB   {:>6.2} ms {:>6.1} ms",
+            o.name,
+            thousands(o.best.events_per_s),
+            thousands(rate),
+            o.best.events_per_s / rate,
+            o.best.cpu_per_m,
+            cpu,
+            cpu / o.best.cpu_per_m,
+            o.max_rss,
+            rss,
+            o.best.p99_ms,
+            p99
+        );
+    }
 }
 
 fn report(summaries: &[Summary], quick: bool) {

@@ -174,15 +174,29 @@ pub fn fields_json() -> Value {
     serde_json::from_str(&cstr_or_empty(unsafe { f() })).expect("fields JSON")
 }
 
-fn field_ids() -> &'static HashMap<String, u32> {
-    static IDS: OnceLock<HashMap<String, u32>> = OnceLock::new();
+/// A field of the plugin's table: its index, and whether it is a list (the host says so in
+/// each request, as libsinsp does; the Go SDK relies on it).
+#[derive(Clone, Copy)]
+struct FieldInfo {
+    id: u32,
+    list: bool,
+}
+
+fn field_ids() -> &'static HashMap<String, FieldInfo> {
+    static IDS: OnceLock<HashMap<String, FieldInfo>> = OnceLock::new();
     IDS.get_or_init(|| {
         fields_json()
             .as_array()
             .expect("fields array")
             .iter()
             .enumerate()
-            .map(|(i, f)| (f["name"].as_str().unwrap().to_owned(), i as u32))
+            .map(|(i, f)| {
+                let info = FieldInfo {
+                    id: i as u32,
+                    list: f["isList"].as_bool().unwrap_or(false),
+                };
+                (f["name"].as_str().unwrap().to_owned(), info)
+            })
             .collect()
     })
 }
@@ -464,7 +478,7 @@ impl Host {
             *const ss_plugin_event_input,
             *const ss_plugin_field_extract_input,
         ) -> ss_plugin_rc = sym("plugin_extract_fields");
-        let Some(&id) = field_ids().get(name) else {
+        let Some(&info) = field_ids().get(name) else {
             panic!("no field {name} in the plugin's table");
         };
         let cname = CString::new(name).unwrap();
@@ -474,9 +488,10 @@ impl Host {
         };
         // SAFETY: zeroed is a valid "no result yet" state for this C struct.
         let mut field: ss_plugin_extract_field = unsafe { std::mem::zeroed() };
-        field.field_id = id;
+        field.field_id = info.id;
         field.field = cname.as_ptr();
         field.ftype = 9; // PT_CHARBUF
+        field.flist = info.list.into();
         match arg {
             Arg::None => {}
             Arg::Index(i) => {
@@ -610,7 +625,7 @@ impl Drop for Instance<'_> {
 pub struct PreparedField {
     /// The field name, as the rules write it.
     pub name: String,
-    id: u32,
+    info: FieldInfo,
     cname: CString,
     arg: Arg,
     key: Option<CString>,
@@ -662,14 +677,14 @@ impl Host {
     /// Makes `name` with `arg` ready for [`Host::extract_prepared`]; None when the plugin's
     /// table has no such field.
     pub fn prepare_field(name: &str, arg: Arg) -> Option<PreparedField> {
-        let id = *field_ids().get(name)?;
+        let info = *field_ids().get(name)?;
         let key = match &arg {
             Arg::Key(k) | Arg::KeyWithIndex0(k) => Some(CString::new(k.as_str()).unwrap()),
             _ => None,
         };
         Some(PreparedField {
             name: name.to_owned(),
-            id,
+            info,
             cname: CString::new(name).unwrap(),
             arg,
             key,
@@ -687,9 +702,10 @@ impl Host {
     ) -> Result<usize, String> {
         // SAFETY: zeroed is a valid "no result yet" state for this C struct.
         let mut req: ss_plugin_extract_field = unsafe { std::mem::zeroed() };
-        req.field_id = field.id;
+        req.field_id = field.info.id;
         req.field = field.cname.as_ptr();
         req.ftype = 9; // PT_CHARBUF
+        req.flist = field.info.list.into();
         match &field.arg {
             Arg::None => {}
             Arg::Index(i) => {
