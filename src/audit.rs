@@ -469,4 +469,34 @@ mod tests {
         assert_eq!(sk[0].audit_id.as_deref(), Some("big"));
         assert_eq!(sk[0].size, big.len());
     }
+
+    #[test]
+    fn an_event_of_exactly_max_event_size_bytes_is_kept_and_one_more_is_skipped() {
+        let max = 1024;
+        let sized = |n: usize| {
+            let e = format!(r#"{{"kind":"Event","auditID":"a{n}","pad":""}}"#);
+            e.replace(
+                r#""pad":"""#,
+                &format!(r#""pad":"{}""#, "x".repeat(n - e.len())),
+            )
+        };
+        let (at, over) = (sized(max), sized(max + 1));
+        assert_eq!((at.len(), over.len()), (max, max + 1));
+        for whole in [false, true] {
+            // Alone in its payload (kept without a copy), and inside an EventList.
+            let payload = |e: &str| {
+                if whole {
+                    e.to_owned()
+                } else {
+                    format!(r#"{{"kind":"EventList","items":[{e}]}}"#)
+                }
+            };
+            let (ev, sk) = run(&payload(&at), max);
+            assert_eq!((ev.len(), sk.len()), (1, 0), "{max} bytes, whole: {whole}");
+            assert_eq!(ev[0].payload, at.as_bytes());
+            let (ev, sk) = run(&payload(&over), max);
+            assert_eq!((ev.len(), sk.len()), (0, 1), "{} bytes", max + 1);
+            assert_eq!(sk[0].size, max + 1);
+        }
+    }
 }

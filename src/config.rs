@@ -788,8 +788,64 @@ mod tests {
     }
 
     #[test]
+    fn ws_is_refused_to_every_address_but_loopback() {
+        for url in [
+            "ws://127.0.0.1:9000/",
+            "ws://127.8.9.10/",
+            "ws://[::1]:9000/",
+            "ws://localhost/",
+            "ws://LOCALHOST:1/",
+        ] {
+            assert!(TailUrl::parse(url).is_ok(), "{url}");
+        }
+        for url in [
+            "ws://8.8.8.8/tail/",
+            "ws://10.1.2.3/tail/",
+            "ws://192.168.1.10:8080/",
+            "ws://169.254.169.254/",
+            "ws://0.0.0.0/",
+            "ws://[2001:db8::1]/",
+            "ws://[::ffff:8.8.8.8]/",
+            "ws://localhost.example.com/",
+            "ws://127.0.0.1.nip.io/",
+        ] {
+            let err = TailUrl::parse(url).unwrap_err();
+            assert!(err.contains("loopback"), "{url}: {err}");
+        }
+        // wss:// goes anywhere.
+        assert!(TailUrl::parse("wss://8.8.8.8/").is_ok());
+    }
+
+    #[test]
+    fn a_token_without_dashes_is_never_shown() {
+        // Path redaction alone hides dashed UUIDs; a plain token must be scrubbed as well,
+        // wherever it stands: as the tk value and as another parameter's name.
+        let token = "S3cr3tT0ken";
+        for text in [
+            format!("wss://gra1.logs.ovh.com/tail/?tk={token}"),
+            format!("wss://gra1.logs.ovh.com/tail/?tk={token}&{token}=1"),
+            format!("wss://gra1.logs.ovh.com/tail/?{token}&tk={token}"),
+            format!("gra1.logs.ovh.com/tail/?TK={token}"),
+        ] {
+            let url = TailUrl::parse(&text).unwrap();
+            assert!(url.expose_secret().contains(token), "{text}");
+            for shown in [url.to_string(), format!("{url:?}")] {
+                assert!(!shown.contains(token), "{text} shown as {shown}");
+                assert!(shown.contains("<redacted>"), "{shown}");
+            }
+            let replay = url.with_query_params(&[("begin", "10".into()), ("end", "20".into())]);
+            let shown = replay.to_string();
+            assert!(!shown.contains(token), "{shown}");
+            assert!(shown.contains("begin=10&end=20"), "{shown}");
+        }
+    }
+
+    #[test]
     fn file_forms() {
-        let path = std::env::temp_dir().join("k8saudit-ovh-config-test.jsonl");
+        let path = std::env::temp_dir().join(format!(
+            "k8saudit-ovh-config-test-{}.jsonl",
+            std::process::id()
+        ));
         std::fs::write(&path, "{}\n").unwrap();
         let p = path.to_str().unwrap();
         assert_eq!(
@@ -800,6 +856,7 @@ mod tests {
             SourceSpec::parse(Some(&format!("file://{p}"))).unwrap(),
             SourceSpec::File(path.clone())
         );
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

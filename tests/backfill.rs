@@ -385,11 +385,30 @@ fn a_replay_that_never_finishes_is_bounded_by_backfill_timeout() {
     assert!(line.contains("backfillTimeoutMs (1000 ms)"), "{line}");
 }
 
+/// Whole seconds of a timestamp, as `begin`/`end` carry them.
+fn secs(nanos: u64) -> u64 {
+    nanos / 1_000_000_000
+}
+
+/// Events 10 ms apart from shortly after now, with a whole second between ev-9 and ev-14: a
+/// window starting from ev-14 then has another `begin` than one starting from ev-9.
+fn straddling_a_second() -> Timeline {
+    let second = ldp::SECOND.as_nanos() as u64;
+    let boundary = (ldp::now_nanos() + 200_000_000).div_ceil(second) * second;
+    let tl = Timeline {
+        base: boundary - 115_000_000,
+        step: 10_000_000,
+    };
+    assert_eq!(secs(tl.nanos(14)), secs(tl.nanos(9)) + 1);
+    tl
+}
+
 #[test]
 fn a_failed_replay_is_retried_from_where_it_got_to() {
     // The first replay attempt is refused (503), the second breaks after five events (TCP
-    // reset), the third completes: every event once.
-    let tl = Timeline::recent(Duration::ZERO, 10);
+    // reset), the third completes: every event once. Each window's `begin` tells how far the
+    // replay had got.
+    let tl = straddling_a_second();
     let server = gap_server(&tl, Some(vec![Step::Upgrade, Step::Replay, Step::Close]));
     server.push_replay(vec![Step::Refuse(503)]);
     let mut broken = vec![Step::Upgrade];
@@ -400,7 +419,24 @@ fn a_failed_replay_is_retried_from_where_it_got_to() {
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let events = collect_exactly(&mut inst, 30, 10 * SECOND);
     assert_once_each(&events, 30);
-    assert_eq!(replays(&server).len(), 3);
+    let windows: Vec<(u64, u64)> = replays(&server).iter().map(|r| r.window.unwrap()).collect();
+    assert_eq!(windows.len(), 3);
+    let (begin, end) = windows[0];
+    assert_eq!(
+        begin,
+        secs(tl.nanos(9)) - 1,
+        "the last live event, minus the overlap"
+    );
+    assert_eq!(
+        windows[1],
+        (begin, end),
+        "nothing replayed yet: the same window"
+    );
+    assert_eq!(
+        windows[2],
+        (secs(tl.nanos(14)) - 1, end),
+        "resumed from the last event replayed (ev-14), minus the overlap"
+    );
     assert_metrics(
         &mut inst,
         &[
@@ -421,8 +457,9 @@ fn a_failed_replay_is_retried_from_where_it_got_to() {
 #[test]
 fn a_replay_cut_short_by_the_live_connection_resumes_after_the_next_reconnection() {
     // The second live connection drops while the replay trickles; the replay stops with it
-    // and the next reconnection replays the rest.
-    let tl = Timeline::recent(Duration::ZERO, 10);
+    // and the next reconnection replays the rest. The second window's `begin` tells how far
+    // the first replay had got.
+    let tl = straddling_a_second();
     let server = WsServer::ws(vec![Step::Upgrade]);
     server.history(tl.history(0..20));
     let mut slow = vec![Step::Upgrade];
@@ -445,9 +482,14 @@ fn a_replay_cut_short_by_the_live_connection_resumes_after_the_next_reconnection
     let replay = replays(&server);
     assert_eq!(replay.len(), 2);
     assert_eq!(
+        replay[0].window.unwrap().0,
+        secs(tl.nanos(9)) - 1,
+        "the last live event, minus the overlap"
+    );
+    assert_eq!(
         replay[1].window.unwrap().0,
-        tl.nanos(14) / 1_000_000_000 - 1,
-        "resumed from the last event replayed"
+        secs(tl.nanos(14)) - 1,
+        "resumed from the last event replayed (ev-14), minus the overlap"
     );
     assert_metrics(
         &mut inst,

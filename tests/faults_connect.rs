@@ -1,6 +1,8 @@
-//! Fault injection, connecting: refused connections, an untrusted certificate, refused
-//! upgrades, throttling and server errors, a server that accepts and never answers. For each:
-//! what ends or recovers, the exact counters, what is logged (once), and no token anywhere.
+//! Fault injection, connecting: refused connections, a name that does not resolve, an
+//! untrusted certificate, refused upgrades, throttling and server errors, a server that
+//! accepts and never answers, and the backoff starting again after a connection that worked.
+//! For each: what ends or recovers, the exact counters, what is logged (once), and no token
+//! anywhere.
 
 #[path = "support/ldp.rs"]
 mod ldp;
@@ -253,4 +255,73 @@ fn a_server_that_accepts_and_never_answers_the_upgrade_hits_the_connect_timeout_
     );
     let line = logged_once(&[&server.addr().to_string(), "connectTimeoutMs (300 ms)"]);
     assert!(line.contains("during the WebSocket upgrade"), "{line}");
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_retried_with_backoff_and_logged_once() {
+    // `.invalid` never resolves (RFC 6761), with or without a DNS server.
+    let url = format!("wss://k8saudit-ovh-test.invalid/tail/?tk={FAKE_TOKEN}");
+    let mut host = Host::init(&fast_config(json!({
+        "reconnectMinBackoffMs": 20, "reconnectMaxBackoffMs": 40
+    })))
+    .unwrap();
+    let mut inst = host.open(Some(&url)).unwrap();
+    assert_quiet(&mut inst, ms(1500));
+    let attempts = metric(&mut inst, "connection_attempts");
+    assert!(attempts >= 3, "retried: {attempts} dials in 1.5 s");
+    let state = metric(&mut inst, "connection_state");
+    assert!(
+        state == 0 || state == 2,
+        "connecting or backing off: {state}"
+    );
+    assert_metrics(&mut inst, &[("fatal_errors", 0), ("reconnects", 0)]);
+    let line = logged_once(&["k8saudit-ovh-test.invalid", "dialling again"]);
+    assert!(line.contains("tk=<redacted>"), "{line}");
+    let lower = line.to_lowercase();
+    assert!(
+        lower.contains("resolve") || lower.contains("dns") || lower.contains("lookup"),
+        "says the name did not resolve: {line}"
+    );
+    drop(inst);
+    ldp::assert_no_token_in_logs();
+}
+
+#[test]
+fn after_a_connection_that_worked_the_backoff_starts_again_from_the_minimum() {
+    // Three rounds of: seven refusals (the backoff grows to min·2⁶ = 640 ms at most), then a
+    // connection that delivers an event and drops. The dial after each drop must come after
+    // the minimum (10 ms), not after a delay drawn up to 1,280 ms: were the backoff not
+    // reset, three such dials would all come that soon about once in a hundred runs.
+    let (min, max) = (10u64, 5000u64);
+    let server = WsServer::ws(with_frames(3..4));
+    for round in 0..3 {
+        for _ in 0..7 {
+            server.push(vec![Step::Refuse(503)]);
+        }
+        let mut good = with_frames(round..round + 1);
+        good.push(Step::Drop);
+        server.push(good);
+    }
+    let mut host = Host::init(&fast_config(json!({
+        "reconnectMinBackoffMs": min, "reconnectMaxBackoffMs": max
+    })))
+    .unwrap();
+    let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
+    let (events, end) = inst.collect(4, 30 * SECOND);
+    assert!(end.is_none(), "{end:?}");
+    assert_eq!(ids(&events), ["ev-0", "ev-1", "ev-2", "ev-3"]);
+    let conns = server.connections();
+    assert_eq!(conns.len(), 25);
+    let redials: Vec<Duration> = (0..3)
+        .map(|round| {
+            let good = &conns[8 * round + 7];
+            conns[8 * round + 8].accepted_at - good.ended_at.expect("the good connection ended")
+        })
+        .collect();
+    eprintln!("redial after a good connection (min {min} ms): {redials:?}");
+    for gap in &redials {
+        // The minimum, plus noticing the drop and closing (up to 100 ms), plus slack.
+        assert!(*gap < ms(min + 100 + 150), "redialled after {gap:?}");
+    }
+    assert_metrics(&mut inst, &[("reconnects", 3), ("fatal_errors", 0)]);
 }

@@ -66,6 +66,12 @@ fn every_frame_arrives_once_in_order_with_its_timestamp() {
     assert_quiet(&mut inst, ms(300));
     assert_eq!(metric(&mut inst, "events_emitted"), 500);
     assert_eq!(metric(&mut inst, "frames_received"), 500);
+    let bytes: usize = (0..500).map(|i| event_frame(&numbered(i)).len()).sum();
+    assert_eq!(
+        metric(&mut inst, "bytes_received"),
+        bytes as u64,
+        "the payload bytes of every frame"
+    );
     assert_eq!(metric(&mut inst, "connection_attempts"), 1);
     assert_eq!(metric(&mut inst, "connection_state"), 1, "connected");
     let request = server.connections()[0].request.clone().unwrap();
