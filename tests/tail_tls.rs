@@ -35,13 +35,15 @@ fn wss_with_a_private_ca_in_ca_cert_file() {
     let ca = pki.write_ca("ca-cert-file.pem");
     let frames = vec![Step::Upgrade, Step::Text(event_frame(&numbered(0)))];
     let server = WsServer::wss(pki.acceptor(), frames);
-    let config = fast_config(json!({ "caCertFile": ca }));
+    // One dial per open is the point: a TLS handshake slower than fast_config's 1 s budget
+    // (a loaded machine) would make a second one.
+    let config = fast_config(json!({ "caCertFile": ca, "connectTimeoutMs": 30_000 }));
     let mut host = Host::init(&config).unwrap();
     // By IP (the certificate has IP SAN 127.0.0.1) and by name (resolved, SAN localhost).
     let by_name = server.url(FAKE_TOKEN).replace("127.0.0.1", "localhost");
     for (n, url) in [server.url(FAKE_TOKEN), by_name].into_iter().enumerate() {
         let mut inst = host.open(Some(&url)).unwrap();
-        let (events, end) = inst.collect(1, Duration::from_secs(5));
+        let (events, end) = inst.collect(1, Duration::from_secs(30));
         assert_eq!(events.len(), 1, "{url}: {end:?}");
         assert_eq!(ldp::audit_id(&events[0].payload), "ev-0");
         // Plugin-wide counter: one dial per open, no retry.

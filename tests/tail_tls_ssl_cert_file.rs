@@ -29,7 +29,7 @@ fn wss_trusts_the_ca_named_by_ssl_cert_file() {
     );
     let mut host = Host::init(&fast_config(json!({}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
-    let (events, end) = inst.collect(1, Duration::from_secs(5));
+    let (events, end) = inst.collect(1, Duration::from_secs(30));
     assert_eq!(events.len(), 1, "{end:?}");
     assert_eq!(ldp::audit_id(&events[0].payload), "ev-0");
     ldp::assert_no_token_in_logs();

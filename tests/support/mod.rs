@@ -780,20 +780,18 @@ impl Instance<'_> {
 /// Number of threads of this process.
 pub fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count())
-        .unwrap_or(0)
+        .unwrap_or_else(|e| panic!("cannot list /proc/self/task: {e}"))
+        .count()
 }
 
-/// Number of open sockets of this process.
+/// Number of open sockets of this process. Panics when /proc cannot tell.
 pub fn socket_count() -> usize {
     std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .filter(|t| t.to_string_lossy().starts_with("socket:"))
-                .count()
-        })
-        .unwrap_or(0)
+        .unwrap_or_else(|e| panic!("cannot list /proc/self/fd: {e}"))
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter(|t| t.to_string_lossy().starts_with("socket:"))
+        .count()
 }
 
 /// A fresh temporary file path under the target dir (kept per test run).

@@ -93,9 +93,12 @@ pub fn peak_rss_kib() -> u64 {
     status_kib("VmHWM:")
 }
 
+/// A `VmRSS:`-like line of /proc/self/status, in KiB. Panics when it cannot be read: a
+/// check built on a measurement must fail, not pass, when there is none.
 fn status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
+    let status = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_else(|e| panic!("cannot read /proc/self/status: {e}"));
+    status
         .lines()
         .find_map(|l| {
             l.strip_prefix(key)?
@@ -105,7 +108,7 @@ fn status_kib(key: &str) -> u64 {
                 .parse()
                 .ok()
         })
-        .unwrap_or(0)
+        .unwrap_or_else(|| panic!("no {key} line in /proc/self/status"))
 }
 
 /// CPU time (user + system) this process used so far.
@@ -118,26 +121,50 @@ pub fn cpu_time() -> Duration {
 }
 
 /// CPU time (user + system) of the plugin's reader threads (named `k8saudit-ovh`) so far.
+/// Panics when there is none, or /proc cannot tell (see [`thread_cpu_time`]).
 pub fn reader_cpu_time() -> Duration {
+    thread_cpu_time("k8saudit-ovh").expect("no reader thread (k8saudit-ovh) to measure")
+}
+
+/// CPU time (user + system) of the plugin's decoder threads (named `k8saudit-ovh-dec`) so
+/// far; zero when none runs (the reader decodes by itself until it falls behind).
+pub fn decoder_cpu_time() -> Duration {
+    thread_cpu_time("k8saudit-ovh-dec").unwrap_or_default()
+}
+
+/// CPU time (user + system) so far of the live threads of this process named `name`; None
+/// when there is none. Panics when /proc cannot be read or a thread's stat line cannot be
+/// parsed: a check built on it must fail, not pass, when there is no measurement. A thread
+/// that ended between the listing and the read is skipped.
+pub fn thread_cpu_time(name: &str) -> Option<Duration> {
     let tick = 100.0; // USER_HZ on Linux
     let mut total = 0.0;
-    for task in std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if comm.trim() != "k8saudit-ovh" {
-            continue;
-        }
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        // Fields after the parenthesised name: state is field 3; utime, stime are 14, 15.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
+    let mut found = false;
+    let tasks = std::fs::read_dir("/proc/self/task")
+        .unwrap_or_else(|e| panic!("cannot list /proc/self/task: {e}"));
+    for task in tasks.flatten() {
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(task.path().join("comm")),
+            std::fs::read_to_string(task.path().join("stat")),
+        ) else {
             continue;
         };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok());
-        total += ticks(14).unwrap_or(0.0) + ticks(15).unwrap_or(0.0);
+        if comm.trim() != name {
+            continue;
+        }
+        found = true;
+        // Fields after the parenthesised name: state is field 3; utime, stime are 14, 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| -> f64 {
+            fields
+                .get(i - 3)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("cannot read field {i} of {stat:?}"))
+        };
+        total += ticks(14) + ticks(15);
     }
-    Duration::from_secs_f64(total / tick)
+    found.then(|| Duration::from_secs_f64(total / tick))
 }
