@@ -29,6 +29,8 @@
 
 #[path = "e2e/frames.rs"]
 mod frames;
+// Shared with the falco bench, which uses more of it.
+#[allow(dead_code)]
 #[path = "e2e/server.rs"]
 mod server;
 #[path = "e2e/stats.rs"]

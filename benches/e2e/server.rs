@@ -7,7 +7,7 @@
 //! reads or at a set rate of events per second. Before each write it stamps the frames'
 //! auditIDs with their sequence numbers and the time. It never reads what the client sends
 //! (Pings, Close): data flowing is liveness enough for the plugin. It exits when the bench
-//! closes its stdin.
+//! closes its stdin; a `count` line on its stdin makes it print the events sent so far.
 
 use crate::frames::FrameRing;
 use crate::stats::mono_ns;
@@ -15,7 +15,8 @@ use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// First argument that makes this binary the server.
@@ -37,6 +38,7 @@ pub struct Feed {
 pub struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
     pub port: u16,
 }
 
@@ -57,9 +59,8 @@ impl Server {
             .spawn()
             .expect("start the bench server");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("server port");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).expect("server port");
         let port = line
             .trim()
             .strip_prefix("port ")
@@ -67,11 +68,28 @@ impl Server {
             .unwrap_or_else(|| panic!("bench server said {line:?}"));
         Server {
             stdin: child.stdin.take(),
+            stdout,
             child,
             port,
         }
     }
+
+    /// Audit events written to sockets so far (some may still be in socket buffers).
+    pub fn events_sent(&mut self) -> u64 {
+        let stdin = self.stdin.as_mut().expect("server running");
+        stdin.write_all(b"count\n").expect("ask the server");
+        stdin.flush().ok();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("server count");
+        line.trim()
+            .strip_prefix("sent ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("bench server said {line:?}"))
+    }
 }
+
+/// Events sent by the server process, for `count`.
+static SENT: AtomicU64 = AtomicU64::new(0);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -101,10 +119,18 @@ pub fn main(args: &[String]) -> ! {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     println!("port {}", listener.local_addr().unwrap().port());
     std::io::stdout().flush().ok();
-    // The bench closing our stdin (or dying) ends us.
+    // The bench closing our stdin (or dying) ends us; `count` asks for the events sent.
     std::thread::spawn(|| {
-        let mut sink = Vec::new();
-        std::io::stdin().read_to_end(&mut sink).ok();
+        for line in std::io::stdin().lines() {
+            match line {
+                Ok(l) if l.trim() == "count" => {
+                    println!("sent {}", SENT.load(Ordering::Relaxed));
+                    std::io::stdout().flush().ok();
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
         std::process::exit(0);
     });
     let mut seq = 0u64;
@@ -173,6 +199,7 @@ fn serve(conn: &mut (impl Read + Write), ring: &mut FrameRing, rate: u64, seq: &
             return;
         }
         frames_sent += (end - first) as u64;
+        SENT.fetch_add((end - first) as u64 * per_frame, Ordering::Relaxed);
         next = if end == ring.frames.len() { 0 } else { end };
     }
 }

@@ -185,6 +185,27 @@ impl FalcoProcess {
         }
     }
 
+    /// Falco's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Lines Falco printed on stdout so far (alerts), without reading them all into memory.
+    pub fn stdout_lines(&self) -> u64 {
+        use std::io::Read;
+        let mut count = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        if let Ok(mut f) = std::fs::File::open(&self.stdout) {
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                count += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            }
+        }
+        count
+    }
+
     pub fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
