@@ -4,7 +4,7 @@
 //! MB/s, best and median of 9 runs of 500 passes (this shared machine's speed varies from
 //! second to second). `cargo bench --bench decode`.
 
-use k8saudit_ovh::{audit, frame};
+use k8saudit_ovh::ingest::{audit, frame};
 use std::time::Instant;
 
 fn main() {

@@ -23,22 +23,13 @@
 //! URL is a credential: URLs are only ever displayed through [`config::TailUrl`], which
 //! redacts it.
 
-pub mod audit;
 pub mod config;
-mod decoder;
-mod dedup;
 mod fault;
 pub mod fields;
-pub mod frame;
+pub mod ingest;
 pub mod json;
 pub mod metrics;
 mod plugin;
-mod replay;
-pub mod scan;
-mod sink;
 mod source;
-mod spare;
-mod tail;
-mod unescape;
 
 pub use plugin::K8sAuditOvh;

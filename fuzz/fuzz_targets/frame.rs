@@ -4,7 +4,8 @@
 //! byte) and repeated past a few 64-byte blocks (decoded a block at a time).
 #![no_main]
 
-use k8saudit_ovh::{audit, frame, scan};
+use k8saudit_ovh::ingest::{audit, frame};
+use k8saudit_ovh::json::scan;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

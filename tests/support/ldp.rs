@@ -93,7 +93,7 @@ pub fn audit_id(payload: &[u8]) -> String {
 /// `nanos` since the epoch as an RFC 3339 UTC timestamp with nanoseconds, as the apiserver
 /// writes `stageTimestamp`.
 pub fn rfc3339(nanos: u64) -> String {
-    k8saudit_ovh::audit::format_rfc3339(nanos, true)
+    k8saudit_ovh::ingest::audit::format_rfc3339(nanos, true)
 }
 
 /// Nanoseconds since the epoch, now.

@@ -1,8 +1,8 @@
 //! File replay: one JSON document per line (an LDP frame or a bare audit payload), then EOF.
 
+use crate::ingest::sink::Sink;
 use crate::metrics::ConnState;
-use crate::sink::Sink;
-use crate::source::Stop;
+use crate::source::stop::Stop;
 use std::io::BufRead;
 use std::path::Path;
 

@@ -20,9 +20,9 @@ mod dial;
 mod session;
 
 use crate::config::{InitConfig, TailUrl};
+use crate::ingest::sink::{now_nanos, Sink};
 use crate::metrics::ConnState;
-use crate::sink::{now_nanos, Sink};
-use crate::source::Stop;
+use crate::source::stop::Stop;
 use backfill::{Backfill, Window};
 use backoff::Backoff;
 use dial::{DialError, TrustRoots};

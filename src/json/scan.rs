@@ -1,22 +1,21 @@
 //! Walking a JSON document without building it: an object's members or an array's elements
 //! as byte ranges, with the one string that carries the next layer decoded in the same pass
 //! that validates it. The frame pipeline touches three nested JSON layers per event (envelope,
-//! GELF, audit payload); a tape ([`crate::json::Tape`]) would validate each big string once
+//! GELF, audit payload); a tape ([`super::Tape`]) would validate each big string once
 //! and decode it again, which costs a third of the throughput here.
 //!
-//! The lexer (values, numbers, strings, depth) is [`crate::json`]'s, so strictness is the
+//! The lexer (values, numbers, strings, depth) is [`super::lex`]'s, so strictness is the
 //! same: RFC 8259, no NaN, no `+1`, no raw control characters, no trailing text. One
 //! difference, on purpose: decoding a string here rejects a lone UTF-16 surrogate, where
 //! `json` keeps it as text to match upstream's field values; a transport layer that does not
 //! decode to valid text is not one we can read.
 
-use crate::json::{self, skip_ws, MAX_DEPTH};
-use crate::unescape::{decode_into, decode_over};
+use super::lex::{self, skip_plain, skip_ws, MAX_DEPTH};
+use super::parse;
+use super::unescape::{decode_into, decode_over};
 use std::ops::Range;
 
-/// The input is not strict JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Invalid;
+pub use super::lex::Invalid;
 
 type Result<T> = std::result::Result<T, Invalid>;
 
@@ -26,9 +25,10 @@ pub fn first_byte(text: &str) -> Option<u8> {
     b.get(skip_ws(b, 0)).copied()
 }
 
-/// Steps over the value at `i`, validating it ([`json`]'s lexer); returns where it ends.
+/// Steps over the value at `i`, validating it (the tape parser's grammar); returns where it
+/// ends.
 fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize> {
-    json::skip_value(b, i, depth).map_err(|_| Invalid)
+    Ok(parse::skip_value(b, i, depth)?)
 }
 
 /// Range of the single JSON value `text` holds, without surrounding whitespace.
@@ -189,7 +189,7 @@ impl<'a> Members<'a> {
         if b.get(i) != Some(&b'"') {
             return Err(Invalid);
         }
-        let (key_end, key_escaped) = json::skip_string(b, i).map_err(|_| Invalid)?;
+        let (key_end, key_escaped) = lex::string(b, i)?;
         // Both ends are ASCII quotes: character boundaries, so this never fails.
         let raw_key = self.text.get(i + 1..key_end - 1).ok_or(Invalid)?;
         i = skip_ws(b, key_end);
@@ -296,7 +296,7 @@ pub fn string(text: &str, range: Range<usize>) -> Result<std::borrow::Cow<'_, st
         .and_then(|s| s.strip_suffix('"'))
         .ok_or(Invalid)?;
     // No quote, backslash or control character: the text is the value.
-    if json::skip_plain(inner.as_bytes(), 0) == inner.len() {
+    if skip_plain(inner.as_bytes(), 0) == inner.len() {
         return Ok(std::borrow::Cow::Borrowed(inner));
     }
     unescape_raw(inner).map(std::borrow::Cow::Owned)

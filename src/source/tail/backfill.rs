@@ -1,6 +1,6 @@
 //! Backfill: after a reconnection, the window the tail missed is replayed on a second
 //! connection (LDP's `begin`/`end` query parameters) while the live tail goes on, and a
-//! shared memory of recent event keys ([`crate::dedup`]) drops what both deliver.
+//! shared memory of recent event keys ([`crate::ingest::dedup`]) drops what both deliver.
 //!
 //! What LDP does with `begin`/`end` is only partly documented ("replay a given time window in
 //! the past"), so a replay connection is bounded on every side: it ends when the server closes
@@ -15,9 +15,9 @@ use super::backoff::Backoff;
 use super::dial::{self, DialError, TrustRoots};
 use super::session::{self, SessionEnd};
 use crate::config::{InitConfig, TailUrl};
-use crate::dedup::{Dedup, REMEMBERED_KEYS};
-use crate::sink::{Admit, Gate, Sink};
-use crate::source::Stop;
+use crate::ingest::dedup::{Dedup, REMEMBERED_KEYS};
+use crate::ingest::sink::{Admit, Gate, Sink};
+use crate::source::stop::Stop;
 use futures_lite::FutureExt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -306,7 +306,7 @@ fn replay_gate(
 
 /// Seconds since the epoch as an RFC 3339 UTC time, for logs.
 pub(crate) fn utc(secs: u64) -> String {
-    crate::audit::format_rfc3339(secs.saturating_mul(NANOS), false)
+    crate::ingest::audit::format_rfc3339(secs.saturating_mul(NANOS), false)
 }
 
 #[cfg(test)]
@@ -359,10 +359,10 @@ mod tests {
         assert_eq!(utc(1_709_164_800), "2024-02-29T00:00:00Z");
     }
 
-    fn event(id: &str, ts_secs: u64) -> crate::audit::AuditEvent {
+    fn event(id: &str, ts_secs: u64) -> crate::ingest::audit::AuditEvent {
         let json = format!(r#"{{"kind":"Event","auditID":"{id}","stage":"ResponseComplete"}}"#);
         let mut out = None;
-        crate::audit::split(
+        crate::ingest::audit::split(
             &json,
             ts_secs * S,
             1 << 20,

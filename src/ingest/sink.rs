@@ -2,10 +2,10 @@
 //! skips (at a bounded rate), lets a gate drop events already delivered, and queues the rest
 //! for `next_batch` with backpressure.
 
-use crate::audit::AuditEvent;
-use crate::decoder::{self, Decoded, Frame, Offload};
+use crate::ingest::audit::AuditEvent;
+use crate::ingest::decoder::{self, Decoded, Frame, Offload};
+use crate::ingest::spare::{Buffers, Spares};
 use crate::metrics::{Metrics, SkipReason};
-use crate::spare::{Buffers, Spares};
 use smol::channel::Sender;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -1,16 +1,17 @@
 //! The open instance: a reader thread running a smol executor (WebSocket tail or file
 //! replay) ⇄ a bounded queue ⇄ `next_batch` on Falco's thread.
 
-use crate::audit::AuditEvent;
+use super::stop;
+use super::{replay, tail};
 use crate::config::{InitConfig, SourceSpec};
+use crate::ingest::audit::AuditEvent;
+use crate::ingest::sink::{now_nanos, Item, Sink};
+use crate::ingest::spare::Spares;
 use crate::metrics::{ConnState, Metrics};
-use crate::sink::{now_nanos, Item, Sink};
-use crate::spare::Spares;
-use crate::{replay, tail, K8sAuditOvh};
+use crate::K8sAuditOvh;
 use falco_plugin::anyhow::{self, Error};
 use falco_plugin::source::{EventBatch, SourcePluginInstance};
 use falco_plugin::FailureReason;
-use futures_lite::FutureExt;
 use smol::channel::{Receiver, Sender, TryRecvError};
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -27,36 +28,6 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 /// before it answers. Without it, a reader slower than Falco costs a wakeup of Falco's thread
 /// and a batch of one per event. Delays events by at most this much.
 const GATHER: Duration = Duration::from_micros(200);
-
-/// Tells the reader to stop; it watches the receiving end.
-#[derive(Clone)]
-pub(crate) struct Stop(Receiver<()>);
-
-impl Stop {
-    /// Resolves when the instance is closing.
-    pub(crate) async fn wait(&self) {
-        // The sender never sends: the channel closing is the signal.
-        let _ = self.0.recv().await;
-    }
-
-    /// Whether the instance is closing.
-    pub(crate) fn is_set(&self) -> bool {
-        self.0.is_closed()
-    }
-
-    /// Waits `delay`, or less if the instance closes meanwhile; true when it closed.
-    pub(crate) async fn sleep(&self, delay: Duration) -> bool {
-        async {
-            smol::Timer::after(delay).await;
-            false
-        }
-        .or(async {
-            self.wait().await;
-            true
-        })
-        .await
-    }
-}
 
 /// An open source instance.
 pub struct Instance {
@@ -110,8 +81,7 @@ impl Instance {
         metrics: Arc<Metrics>,
     ) -> Result<Self, Error> {
         let (tx, rx) = smol::channel::bounded(config.max_queued_events);
-        let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
-        let stop = Stop(stop_rx);
+        let (stop_tx, stop) = stop::pair();
         let spares = Arc::new(Spares::default());
         let sink = Sink::new(
             tx,

@@ -1,8 +1,8 @@
 //! Audit payload → individual audit events: Event / EventList / array expansion, the event
 //! timestamp, and the size limit. Pure functions, no I/O.
 
+use crate::json::scan::{self, Elements, Invalid, Members};
 use crate::metrics::SkipReason;
-use crate::scan::{self, Elements, Invalid, Members};
 use std::borrow::Cow;
 use std::ops::Range;
 

@@ -6,7 +6,7 @@
 //! another thread allocated takes that thread's malloc arena lock, which the decoding thread
 //! takes for its own allocations: the two then wait on each other, event after event.
 
-use crate::frame::Scratch;
+use crate::ingest::frame::Scratch;
 use std::sync::{Arc, Mutex};
 
 /// Buffers kept at most; the others are freed.

@@ -9,10 +9,10 @@
 //! stateful (the duplicate gate, the queue, the counters, the logs) stays
 //! on the reader thread; the decoder is a pure function of the frame.
 
-use crate::audit::{self, AuditEvent, Skipped};
-use crate::frame::{self, Scratch};
+use crate::ingest::audit::{self, AuditEvent, Skipped};
+use crate::ingest::frame::{self, Scratch};
+use crate::ingest::spare::{Buffers, Spares};
 use crate::metrics::SkipReason;
-use crate::spare::{Buffers, Spares};
 use async_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 use smol::channel::{Receiver, Sender};
 use std::sync::Arc;
@@ -60,7 +60,7 @@ pub(crate) struct Decoded {
 }
 
 /// A frame's audit events. Most frames hold one, which is kept without an allocation of its
-/// own (that the reader thread would then free: see [`crate::spare`] for why that costs).
+/// own (that the reader thread would then free: see [`crate::ingest::spare`] for why that costs).
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Events {
     first: Option<AuditEvent>,

@@ -3,10 +3,10 @@
 //! An LDP WebSocket frame is a JSON object whose `message` is a string holding a GELF
 //! document; the audit payload is the GELF `short_message`. For replays and tests, a frame
 //! may also be the audit payload itself (an Event, EventList or array of events). Each layer is
-//! scanned once ([`crate::scan`]); only the two strings that carry the next layer are decoded.
+//! scanned once ([`crate::json::scan`]); only the two strings that carry the next layer are decoded.
 
+use crate::json::scan::{self, Members};
 use crate::metrics::SkipReason;
-use crate::scan::{self, Members};
 use std::borrow::Cow;
 use std::ops::Range;
 

@@ -13,8 +13,7 @@
 //! across its end, the last bytes of the input) goes byte by byte, as does the reference
 //! decoder the tests compare it with.
 
-use crate::json::skip_plain;
-use crate::scan::Invalid;
+use super::lex::{skip_plain, Invalid};
 
 type Result<T> = std::result::Result<T, Invalid>;
 

@@ -11,10 +11,10 @@
 
 use super::dial::{describe_ws_error, Ws};
 use crate::config::InitConfig;
-use crate::decoder::{Decoded, Frame};
+use crate::ingest::decoder::{Decoded, Frame};
+use crate::ingest::sink::Sink;
 use crate::metrics::SkipReason;
-use crate::sink::Sink;
-use crate::source::Stop;
+use crate::source::stop::Stop;
 use async_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::CloseFrame;

@@ -10,7 +10,7 @@
 //! The hash is keyed per instance, so nobody can craft colliding keys; an accidental 64-bit
 //! collision within the memory is about one in 10¹⁴ per event.
 
-use crate::audit::AuditEvent;
+use crate::ingest::audit::AuditEvent;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
