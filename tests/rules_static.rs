@@ -14,8 +14,8 @@ use falco_rules::eval::Extractor;
 use falco_rules::examples::SUITES;
 use falco_rules::setups::{self, SETUPS};
 use falco_rules::{
-    corpus, model, rule_field_refs, FieldTable, Priority, RuleSet, OVERLAY, OWN_RULES, SANDBOX,
-    STOCK,
+    corpus, model, rule_field_refs, FieldTable, Priority, RuleSet, JSON_RULES, OVERLAY, OWN_RULES,
+    SANDBOX, STOCK,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const OUR_FILES: &[(&str, &[&str])] = &[
     (OWN_RULES, &[]),
     (SANDBOX, &[OWN_RULES]),
-    (OVERLAY, &[STOCK, OWN_RULES]),
+    (OVERLAY, &[STOCK]),
+    (JSON_RULES, &[OWN_RULES]),
 ];
 
 fn load_with_prerequisites(file: &str) -> RuleSet {
@@ -82,7 +83,7 @@ fn rules_files_declare_engine_and_plugin_requirements_where_falcoctl_reads_them(
             .map(|p| p.name.as_str())
             .filter(|n| *n != "k8saudit-ovh")
             .collect();
-        let json = if *file == OVERLAY {
+        let json = if [OVERLAY, JSON_RULES].contains(file) {
             vec!["json"]
         } else {
             vec![]
@@ -296,8 +297,8 @@ fn the_overlay_turns_off_stock_rules_and_the_activity_stream() {
 fn check_refs_against(table: &FieldTable, what: &str) -> Vec<String> {
     let mut problems = BTreeSet::new();
     for (field, arg, at, file) in our_field_refs() {
-        if field.starts_with("jevt.") && file == OVERLAY {
-            // The overlay needs the json plugin anyway (the stock rules do).
+        if field.starts_with("jevt.") && file == JSON_RULES {
+            // That file is the one that needs the json plugin.
             continue;
         }
         if !field.starts_with("ka.") {
@@ -699,7 +700,9 @@ fn setups_name_existing_files_and_the_examples_use_them_all() {
         RuleSet::load(s.files).unwrap_or_else(|e| panic!("{}: {e}", s.name));
         assert_eq!(
             s.json_plugin,
-            s.files.contains(&STOCK) || s.files.contains(&OVERLAY),
+            [STOCK, OVERLAY, JSON_RULES]
+                .iter()
+                .any(|f| s.files.contains(f)),
             "{}",
             s.name
         );

@@ -1,8 +1,8 @@
 //! The rule examples of `rules/tests/` (format in `rules/tests/README.md`): each names the
 //! alert Falco raises for its event under each setup of its directory.
 
-use super::setups::{Setup, OVH, OVH_SANDBOX, STOCK_OVH};
-use super::{repo, Matching, OVERLAY, OWN_RULES, SANDBOX};
+use super::setups::{Setup, OVH, OVH_SANDBOX, STOCK_OVH, STOCK_OVH_JSON};
+use super::{repo, Matching, JSON_RULES, OVERLAY, OWN_RULES, SANDBOX};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,13 +18,18 @@ pub struct Suite {
 pub const SUITES: &[Suite] = &[
     Suite {
         dir: "rules/tests/k8s_audit_ovh_rules",
-        setups: &[&OVH, &STOCK_OVH],
+        setups: &[&OVH, &STOCK_OVH_JSON, &STOCK_OVH],
         covers: OWN_RULES,
     },
     Suite {
         dir: "rules/tests/k8s_audit_ovh_overlay",
-        setups: &[&STOCK_OVH],
+        setups: &[&STOCK_OVH_JSON, &STOCK_OVH],
         covers: OVERLAY,
+    },
+    Suite {
+        dir: "rules/tests/k8s_audit_ovh_json_rules",
+        setups: &[&STOCK_OVH_JSON],
+        covers: JSON_RULES,
     },
     Suite {
         dir: "rules/tests/k8s_audit_ovh_sandbox",

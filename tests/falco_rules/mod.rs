@@ -29,6 +29,8 @@ pub const OWN_RULES: &str = "rules/k8s_audit_ovh_rules.yaml";
 pub const OVERLAY: &str = "rules/k8s_audit_ovh_overlay.yaml";
 /// Opt-in rules (the catch-all), loaded after `OWN_RULES`.
 pub const SANDBOX: &str = "rules/k8s_audit_ovh_sandbox_rules.yaml";
+/// Rules that need the json plugin, loaded after `OWN_RULES`.
+pub const JSON_RULES: &str = "rules/k8s_audit_ovh_json_rules.yaml";
 /// Falco's stock rules, copied from the project's shared fixtures (see the README beside it).
 pub const STOCK: &str = "tests/fixtures/rules/k8s_audit_rules.yaml";
 
