@@ -716,3 +716,29 @@ fn setups_name_existing_files_and_the_examples_use_them_all() {
     }
     assert_eq!(setups::recommended().count(), 2);
 }
+
+#[test]
+fn docs_name_every_rule_and_every_stock_rule_the_overlay_turns_off() {
+    let doc = std::fs::read_to_string(falco_rules::repo().join("docs/rules.md")).unwrap();
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        let meta = &set.files[*file];
+        for name in &meta.rules {
+            assert!(
+                doc.contains(name.as_str()),
+                "docs/rules.md does not name {name} ({file})"
+            );
+        }
+        for name in meta.lists.iter().filter(|l| !meta.overrides.contains(l)) {
+            if name.starts_with("mks_known")
+                || name.ends_with("_users")
+                || name.ends_with("_images")
+            {
+                assert!(
+                    doc.contains(name.as_str()),
+                    "docs/rules.md does not name list {name}"
+                );
+            }
+        }
+    }
+}
