@@ -675,7 +675,9 @@ class Benign:
         w, c = self.w, self.ctx
         ns, app = w.app()
         if c.rng.random() < 0.5:
-            who, ips, ua = mks.sa(c, "ci", "deployer"), [c.pick(CI_RUNNER_IPS)], c.pick(["Helm/3.16.2", w.kubectl()])
+            # A hosted CI runner: Linux.
+            who, ips, ua = (mks.sa(c, "ci", "deployer"), [c.pick(CI_RUNNER_IPS)],
+                            c.pick(["Helm/3.16.2", "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"]))
         else:
             who, ips, ua = mks.oidc("gitlab-ci@acme-shop.fr", ["acme:ci"]), [c.pick(CI_RUNNER_IPS)], "Helm/3.16.2"
         kind = c.pick(["deployments", "services", "configmaps", "secrets", "deployments"])
