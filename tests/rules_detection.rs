@@ -28,6 +28,7 @@ const MIN_RECALL: f64 = 0.90;
 const MAX_BENIGN: f64 = 0.02;
 const MAX_LOOKALIKE: f64 = 0.05;
 const DOC: &str = "docs/rules.md";
+const TEMP: &str = "rules-detection";
 const BEGIN: &str = "<!-- detection:begin -->";
 const END: &str = "<!-- detection:end -->";
 
@@ -173,7 +174,7 @@ fn main() -> ExitCode {
             None => statics,
             Some(f) => {
                 let evs: Vec<&serde_json::Value> = events.iter().map(|e| &e.event).collect();
-                let dir = support::temp_path("rules-detection");
+                let dir = support::temp_path(TEMP);
                 match f.run(setup, Matching::First, &evs, &dir) {
                     Err(e) => {
                         println!("rules_detection: {}: FAILED: {e}", setup.name);
@@ -289,6 +290,10 @@ fn main() -> ExitCode {
     if failed {
         ExitCode::FAILURE
     } else {
+        // Kept on a failure, to look at Falco's config, input and output.
+        let dir = support::temp_path(TEMP);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = dir.parent().map(std::fs::remove_dir);
         ExitCode::SUCCESS
     }
 }

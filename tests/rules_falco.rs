@@ -21,6 +21,8 @@ use falco_rules::setups::SETUPS;
 use falco_rules::Matching;
 use std::process::ExitCode;
 
+const TEMP: &str = "rules-falco";
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         return ExitCode::SUCCESS;
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let dir = support::temp_path("rules-falco");
+    let dir = support::temp_path(TEMP);
     let mut failed = false;
 
     for case in model::cases() {
@@ -120,6 +122,10 @@ fn main() -> ExitCode {
     if failed {
         ExitCode::FAILURE
     } else {
+        // Kept on a failure, to look at Falco's config, input and output.
+        let dir = support::temp_path(TEMP);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = dir.parent().map(std::fs::remove_dir);
         ExitCode::SUCCESS
     }
 }
