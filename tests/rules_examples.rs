@@ -1,109 +1,150 @@
 //! The rule examples of `rules/tests/`, executed without Falco: every event is handed to the
-//! built plugin, the rule conditions are evaluated over the fields it extracts, and each line
-//! must trigger the rules it names under `must` and none of those under `must_not`.
+//! built plugin, the rules files of each setup are evaluated over the fields it extracts, as
+//! Falco does (first match in load order by default, every match with `rule_matching: all`),
+//! and each line must raise exactly the alerts it names.
 
 mod falco_rules;
 mod support;
 
-use falco_rules::condition::FieldSource;
-use falco_rules::examples::{jevt, SUITES};
-use falco_rules::{FieldTable, RuleSet};
-use serde_json::Value as Json;
-use std::collections::BTreeSet;
-use support::{Arg, Extracted, Host};
+use falco_rules::eval::Extractor;
+use falco_rules::examples::SUITES;
+use falco_rules::setups::{Setup, STOCK_OVH, STOCK_OVH_JSON};
+use falco_rules::{Compiled, Matching, Priority, RuleSet, OVERLAY, STOCK};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Field values for one event: `ka.*` from the built plugin, `jevt.*` as Falco's json plugin
-/// gives them.
-struct EventFields<'a> {
-    host: &'a mut Host,
-    event: support::Event,
-    json: &'a Json,
-    table: &'a FieldTable,
-    evtnum: u64,
-}
-
-impl FieldSource for EventFields<'_> {
-    fn values(&mut self, field: &str, arg: Option<&str>) -> Option<Vec<String>> {
-        if field.starts_with("jevt.") {
-            return jevt(self.json, field, arg);
-        }
-        let info = &self.table.0[field];
-        let arg = match arg {
-            None => Arg::None,
-            Some(a) if info.arg_index && !info.arg_key => Arg::Index(a.parse().unwrap()),
-            Some(a) => Arg::Key(a.to_owned()),
-        };
-        match self.host.extract_one(&self.event, self.evtnum, field, &arg) {
-            Extracted::Values(v) => Some(
-                v.into_iter()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .collect(),
-            ),
-            Extracted::None => None,
-            Extracted::Error(e) => panic!("extracting {field}: {e}"),
-        }
-    }
-
-    fn is_list(&self, field: &str) -> bool {
-        self.table.0.get(field).is_some_and(|f| f.is_list)
-    }
+fn compile(setup: &Setup) -> Compiled {
+    RuleSet::load(setup.files)
+        .unwrap_or_else(|e| panic!("{}: {e}", setup.name))
+        .compile(Priority::Debug)
+        .unwrap()
 }
 
 #[test]
-fn examples_trigger_exactly_the_rules_they_name() {
-    let built = FieldTable::from_json(&support::fields_json());
-    let mut host = Host::init(r#"{"clusterName": "mks-examples"}"#).expect("plugin init");
+fn examples_raise_exactly_the_alerts_they_name_under_first_and_all_matching() {
+    let mut x = Extractor::new();
+    let mut compiled: BTreeMap<&str, Compiled> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut evaluated = 0;
     for suite in SUITES {
-        let set = RuleSet::load(suite.rules_files).unwrap();
-        let mut needed = BTreeSet::new();
-        for r in &set.rules {
-            for c in set.expand(&r.condition).unwrap().0 {
-                if c.field.starts_with("ka.") {
-                    needed.insert(c.field);
-                }
-            }
+        for setup in suite.setups {
+            compiled.entry(setup.name).or_insert_with(|| compile(setup));
         }
-        let missing: Vec<&String> = needed
-            .iter()
-            .filter(|f| !built.0.contains_key(*f))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "{}: the built plugin lacks {missing:?}",
-            suite.dir
-        );
         for ex in suite.examples() {
-            // A new event number per event: the plugin caches the last event it parsed.
-            evaluated += 1;
-            let n = evaluated as u64;
-            let payload = serde_json::to_vec(&ex.event).unwrap();
-            let mut src = EventFields {
-                host: &mut host,
-                event: support::Event::plugin_event(22, 1_739_181_600_000_000_000 + n, &payload),
-                json: &ex.event,
-                table: &built,
-                evtnum: 1_000 + n,
-            };
-            let firing = set
-                .firing(&mut src)
-                .unwrap_or_else(|e| panic!("{}: {e}", ex.at()));
-            for m in &ex.must {
-                if !firing.contains(m) {
-                    failures.push(format!(
-                        "{}: must trigger {m:?}; triggered {firing:?}",
-                        ex.at()
-                    ));
-                }
-            }
-            for m in &ex.must_not {
-                if firing.contains(m) {
-                    failures.push(format!("{}: must not trigger {m:?}", ex.at()));
+            let mut src = x.event(&ex.event);
+            for setup in suite.setups {
+                let c = &compiled[setup.name];
+                evaluated += 1;
+                for matching in [Matching::First, Matching::All] {
+                    let got = c
+                        .evaluate(&mut src, matching)
+                        .unwrap_or_else(|e| panic!("{}: {e}", ex.at()));
+                    let want = ex.expected(setup.name, matching);
+                    if got != want {
+                        failures.push(format!(
+                            "{} [{} / {}]: raises {got:?}, the example says {want:?}",
+                            ex.at(),
+                            setup.name,
+                            matching.name()
+                        ));
+                    }
+                    if matching == Matching::All {
+                        for m in ex.must_not.iter().filter(|m| got.contains(m)) {
+                            failures.push(format!(
+                                "{} [{}]: must not raise {m:?}",
+                                ex.at(),
+                                setup.name
+                            ));
+                        }
+                    }
                 }
             }
         }
     }
-    assert!(evaluated >= 80, "only {evaluated} examples evaluated");
+    assert!(evaluated >= 150, "only {evaluated} example evaluations");
+    assert_eq!(failures, Vec::<String>::new());
+}
+
+#[test]
+fn every_field_the_examples_need_is_extracted_by_the_built_plugin() {
+    let x = Extractor::new();
+    for suite in SUITES {
+        for setup in suite.setups {
+            let set = RuleSet::load(setup.files).unwrap();
+            let mut needed = BTreeSet::new();
+            for r in &set.rules {
+                for c in set.expand(&r.condition).unwrap().0 {
+                    if c.field.starts_with("ka.") {
+                        needed.insert(c.field);
+                    }
+                }
+            }
+            let missing: Vec<&String> = needed
+                .iter()
+                .filter(|f| !x.table().0.contains_key(*f))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{}: the built plugin lacks {missing:?}",
+                setup.name
+            );
+        }
+    }
+}
+
+/// The overlay turns stock rules off because they would mask (or, with `rule_matching: all`,
+/// duplicate) an MKS alert: for each, some example shows a request it would have matched.
+#[test]
+fn every_stock_rule_the_overlay_turns_off_would_match_an_example() {
+    let set = RuleSet::load(STOCK_OVH.files).unwrap();
+    let disabled: Vec<String> = set.files[OVERLAY]
+        .overrides
+        .iter()
+        .filter(|n| set.rule(n).is_some_and(|r| r.file == STOCK && !r.enabled))
+        .cloned()
+        .collect();
+    assert!(disabled.len() >= 15, "the overlay turns off {disabled:?}");
+    let c = set.compile(Priority::Debug).unwrap();
+    let mut x = Extractor::new();
+    let mut seen = BTreeSet::new();
+    for suite in SUITES
+        .iter()
+        .filter(|s| s.setups.iter().any(|s| s.name == STOCK_OVH.name))
+    {
+        for ex in suite.examples() {
+            let mut src = x.event(&ex.event);
+            seen.extend(c.matching_any(&mut src).unwrap());
+        }
+    }
+    let unshown: Vec<&String> = disabled.iter().filter(|d| !seen.contains(*d)).collect();
+    assert!(
+        unshown.is_empty(),
+        "no example shows a request these turned-off stock rules would match: {unshown:?}"
+    );
+}
+
+/// In the setups with the stock rules no stock rule raises an alert: the overlay leaves none
+/// that could mask an MKS rule.
+#[test]
+fn in_the_stock_setups_every_alert_comes_from_the_mks_files() {
+    let mut x = Extractor::new();
+    let mut failures = Vec::new();
+    for setup in [&STOCK_OVH, &STOCK_OVH_JSON] {
+        let set = RuleSet::load(setup.files).unwrap();
+        let c = set.compile(Priority::Debug).unwrap();
+        for suite in SUITES {
+            for ex in suite.examples() {
+                let mut src = x.event(&ex.event);
+                for name in c.evaluate(&mut src, Matching::All).unwrap() {
+                    if set.rule(&name).unwrap().file == STOCK {
+                        failures.push(format!(
+                            "{} [{}]: stock rule {name:?} fires",
+                            ex.at(),
+                            setup.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
     assert_eq!(failures, Vec::<String>::new());
 }

@@ -1,140 +1,131 @@
-//! The rule examples of `rules/tests/` through a real Falco, when `FALCO` names its binary:
-//! each event is replayed by the built plugin (a file passed as `open_params`, read to the end)
-//! and Falco's JSON alerts must name the rules the example expects, and none it forbids.
-//! The overlay's examples also need Falco's `json` plugin: `FALCO_JSON_PLUGIN`, or
-//! `/usr/share/falco/plugins/libjson.so` where Falco installs it.
+//! The rule examples of `rules/tests/` through a real Falco, when `FALCO` names its binary.
+//! For every setup the examples use (the recommended ones with Falco's json plugin, which
+//! must then be present), Falco runs once per `rule_matching` mode over all their events,
+//! replayed by the built plugin from a file, and must raise for each event exactly the alerts
+//! its example names. The evaluator model cases of `tests/fixtures/rules/model/` run too, so
+//! the static evaluator the other tests use is checked against Falco itself.
 //!
-//!     FALCO=/usr/bin/falco cargo test --test rules_falco -- --nocapture
+//! A test binary of its own (`harness = false`): it prints one line per run, `ok`, `FAILED`,
+//! or `SKIPPED (FALCO not set)`, and exits non-zero on a failure.
+//!
+//!     FALCO=/usr/bin/falco FALCO_JSON_PLUGIN=/usr/share/falco/plugins/libjson.so \
+//!         cargo test --test rules_falco
 
 mod falco_rules;
 mod support;
 
-use falco_rules::examples::{Example, Suite, SUITES};
-use falco_rules::repo;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use falco_rules::examples::{Example, SUITES};
+use falco_rules::falco::Falco;
+use falco_rules::model;
+use falco_rules::setups::SETUPS;
+use falco_rules::Matching;
+use std::process::ExitCode;
 
-fn falco_yaml(events: &Path, json_plugin: Option<&Path>) -> String {
-    let plugin = support::plugin_path();
-    let mut load = vec!["k8saudit-ovh"];
-    let mut plugins = format!(
-        "  - name: k8saudit-ovh\n    library_path: {}\n    init_config:\n      clusterName: mks-examples\n    open_params: {}\n",
-        plugin.display(),
-        events.display()
-    );
-    if let Some(json) = json_plugin {
-        load.push("json");
-        plugins += &format!(
-            "  - name: json\n    library_path: {}\n    init_config: \"\"\n",
-            json.display()
-        );
-    }
-    format!(
-        "engine:\n  kind: nodriver\nload_plugins: [{}]\nplugins:\n{plugins}json_output: true\njson_include_output_property: true\n\
-         priority: debug\nbuffered_outputs: false\nstdout_output:\n  enabled: true\nsyslog_output:\n  enabled: false\n\
-         file_output:\n  enabled: false\nlog_stderr: true\nlog_syslog: false\nwatch_config_files: false\n",
-        load.join(", ")
-    )
-}
+const TEMP: &str = "rules-falco";
 
-/// Runs Falco on one example; returns the rules that fired.
-fn run(
-    falco: &Path,
-    suite: &Suite,
-    ex: &Example,
-    dir: &Path,
-    json_plugin: Option<&Path>,
-) -> Result<Vec<String>, String> {
-    let events = dir.join("events.jsonl");
-    std::fs::write(&events, format!("{}\n", ex.event)).unwrap();
-    let config = dir.join("falco.yaml");
-    std::fs::write(&config, falco_yaml(&events, json_plugin)).unwrap();
-    let mut cmd = Command::new(falco);
-    cmd.arg("-c").arg(&config).arg("--disable-source=syscall");
-    for r in suite.rules_files {
-        cmd.arg("-r").arg(repo().join(r));
+fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "--list") {
+        return ExitCode::SUCCESS;
     }
-    let out_path = dir.join("stdout");
-    let err_path = dir.join("stderr");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", falco.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
+    let falco = match Falco::from_env() {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            println!(
+                "rules_falco: SKIPPED (FALCO not set): the rule examples and the evaluator model were not run through a real Falco; set FALCO and FALCO_JSON_PLUGIN (see docs/rules.md)"
+            );
+            return ExitCode::SUCCESS;
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err("Falco did not end within 60 s (did the replay reach EOF?)".into());
+        Err(e) => {
+            println!("rules_falco: FAILED: {e}");
+            return ExitCode::FAILURE;
         }
-        std::thread::sleep(Duration::from_millis(50));
     };
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    if !status.success() {
-        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-        return Err(format!("Falco exited with {status}:\n{stderr}\n{stdout}"));
-    }
-    Ok(stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["rule"].as_str().map(str::to_owned))
-        .collect())
-}
+    let dir = support::temp_path(TEMP);
+    let mut failed = false;
 
-#[test]
-fn examples_through_a_real_falco() {
-    let Some(falco) = std::env::var_os("FALCO").map(PathBuf::from) else {
-        eprintln!("skipped: set FALCO=/path/to/falco to run the rule examples through a real Falco (see docs/rules.md)");
-        return;
-    };
-    assert!(falco.is_file(), "FALCO={} is not a file", falco.display());
-    let json_plugin = std::env::var_os("FALCO_JSON_PLUGIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/falco/plugins/libjson.so"));
-    let dir = support::temp_path("rules-falco");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut failures = Vec::new();
-    let mut ran = 0;
-    for suite in SUITES {
-        let json = if suite.needs_json_plugin {
-            if !json_plugin.is_file() {
-                eprintln!(
-                    "skipped {}: Falco's json plugin is needed by the stock rules; set FALCO_JSON_PLUGIN (not found at {})",
-                    suite.dir,
-                    json_plugin.display()
+    for case in model::cases() {
+        let got = falco.run_model(&case, &dir.join("model"));
+        match got {
+            Ok(got) if got == case.expected => {
+                println!(
+                    "rules_falco: evaluator model case {:?} ({}): ok",
+                    case.name,
+                    case.matching.name()
+                )
+            }
+            Ok(got) => {
+                failed = true;
+                println!(
+                    "rules_falco: evaluator model case {:?} ({}): FAILED: Falco raised {got:?}, the model says {:?}",
+                    case.name,
+                    case.matching.name(),
+                    case.expected
                 );
-                continue;
             }
-            Some(json_plugin.as_path())
-        } else {
-            None
-        };
-        for ex in suite.examples() {
-            match run(&falco, suite, &ex, &dir, json) {
-                Ok(fired) => {
-                    ran += 1;
-                    for m in ex.must.iter().filter(|m| !fired.contains(m)) {
-                        failures.push(format!(
-                            "{}: must trigger {m:?}; Falco fired {fired:?}",
-                            ex.at()
-                        ));
-                    }
-                    for m in ex.must_not.iter().filter(|m| fired.contains(m)) {
-                        failures.push(format!("{}: must not trigger {m:?}", ex.at()));
-                    }
-                }
-                Err(e) => failures.push(format!("{}: {e}", ex.at())),
+            Err(e) => {
+                failed = true;
+                println!(
+                    "rules_falco: evaluator model case {:?}: FAILED: {e}",
+                    case.name
+                );
             }
         }
     }
-    eprintln!("{ran} examples replayed through {}", falco.display());
-    assert!(ran > 0, "no example was run");
-    assert_eq!(failures, Vec::<String>::new());
+
+    for setup in SETUPS {
+        let examples: Vec<Example> = SUITES
+            .iter()
+            .filter(|s| s.setups.iter().any(|x| x.name == setup.name))
+            .flat_map(|s| s.examples())
+            .collect();
+        if examples.is_empty() {
+            continue;
+        }
+        let events: Vec<&serde_json::Value> = examples.iter().map(|e| &e.event).collect();
+        for matching in [Matching::First, Matching::All] {
+            let what = format!(
+                "examples of setup {} ({}), rule_matching {}",
+                setup.name,
+                setup.files.join(" + "),
+                matching.name()
+            );
+            let alerts = match falco.run(setup, matching, &events, &dir) {
+                Ok(a) => a,
+                Err(e) => {
+                    failed = true;
+                    println!("rules_falco: {what}: FAILED: {e}");
+                    continue;
+                }
+            };
+            let mut failures = Vec::new();
+            for ex in &examples {
+                let got = alerts.get(ex.audit_id()).cloned().unwrap_or_default();
+                let want = ex.expected(setup.name, matching);
+                if got != want {
+                    failures.push(format!(
+                        "  {}: Falco raised {got:?}, the example says {want:?}",
+                        ex.at()
+                    ));
+                }
+            }
+            if failures.is_empty() {
+                println!("rules_falco: {what}: {} events, ok", examples.len());
+            } else {
+                failed = true;
+                println!("rules_falco: {what}: {} events, FAILED:", examples.len());
+                for f in failures {
+                    println!("{f}");
+                }
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        // Kept on a failure, to look at Falco's config, input and output.
+        let dir = support::temp_path(TEMP);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = dir.parent().map(std::fs::remove_dir);
+        ExitCode::SUCCESS
+    }
 }

@@ -1,42 +1,52 @@
 //! Static checks of the rules in `rules/`, without Falco: the files parse and declare their
 //! requirements; every field they use exists in the plugin's field table with a valid
-//! argument; every macro and list they reference is defined where Falco would look; every
-//! rule reads well to an on-call engineer and has positive and negative examples.
+//! argument; every macro and list they reference is defined before it is used; every rule
+//! reads well to an on-call engineer and has examples that raise it and examples that do not;
+//! the examples and the corpus are MKS audit events; and the evaluator the other tests rely
+//! on models Falco's matching (checked against Falco itself by `rules_falco` and
+//! `rules_detection` when `FALCO` is set).
 
 mod falco_rules;
 mod support;
 
 use falco_rules::condition::{self, Atom, Check, Env, Expr, FieldSource, Rhs};
+use falco_rules::eval::Extractor;
 use falco_rules::examples::SUITES;
-use falco_rules::{rule_field_refs, FieldTable, RuleSet, OVERLAY, OWN_RULES, STOCK};
+use falco_rules::setups::{self, SETUPS};
+use falco_rules::{
+    corpus, model, rule_field_refs, FieldTable, Priority, RuleSet, JSON_RULES, OVERLAY, OWN_RULES,
+    SANDBOX, STOCK,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
-fn own() -> RuleSet {
-    RuleSet::load(&[OWN_RULES]).unwrap()
+/// Each of our rules files, and the files Falco must load before it.
+const OUR_FILES: &[(&str, &[&str])] = &[
+    (OWN_RULES, &[]),
+    (SANDBOX, &[OWN_RULES]),
+    (OVERLAY, &[STOCK]),
+    (JSON_RULES, &[OWN_RULES]),
+];
+
+fn load_with_prerequisites(file: &str) -> RuleSet {
+    let (_, before) = OUR_FILES.iter().find(|(f, _)| *f == file).unwrap();
+    let mut files = before.to_vec();
+    files.push(file);
+    RuleSet::load(&files).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
-fn stock_and_overlay() -> RuleSet {
-    RuleSet::load(&[STOCK, OVERLAY]).unwrap()
+/// Rules a file defines (not those it overrides).
+fn defined_rules<'a>(set: &'a RuleSet, file: &str) -> Vec<&'a falco_rules::RuleDef> {
+    set.rules.iter().filter(|r| r.file == file).collect()
 }
 
-/// Field references of our own rules and of the overlay's exceptions (the stock rules use the
-/// json plugin's `jevt.*` fields, which are not ours to check).
-fn our_field_refs() -> Vec<(String, Option<String>, String)> {
-    let set = own();
+/// Field references of the rules our files define, with where they are.
+fn our_field_refs() -> Vec<(String, Option<String>, String, &'static str)> {
     let mut refs = Vec::new();
-    for r in &set.rules {
-        refs.extend(rule_field_refs(&set, r).unwrap());
-    }
-    let set = stock_and_overlay();
-    for r in &set.rules {
-        for e in r.exceptions.iter().filter(|e| e.file == OVERLAY) {
-            for f in &e.fields {
-                let (f, a) = falco_rules::split_field(f);
-                refs.push((
-                    f.to_owned(),
-                    a.map(str::to_owned),
-                    format!("exception {} of {}", e.name, r.name),
-                ));
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        for r in defined_rules(&set, file) {
+            for (f, a, at) in rule_field_refs(&set, r).unwrap() {
+                refs.push((f, a, at, *file));
             }
         }
     }
@@ -46,11 +56,10 @@ fn our_field_refs() -> Vec<(String, Option<String>, String)> {
 #[test]
 fn rules_files_declare_engine_and_plugin_requirements_where_falcoctl_reads_them() {
     let ours = env!("CARGO_PKG_VERSION");
-    for file in [OWN_RULES, OVERLAY] {
-        let set = RuleSet::load(&[file])
-            .or_else(|_| RuleSet::load(&[STOCK, file]))
-            .unwrap();
-        let meta = &set.files[file];
+    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|x| x.parse().unwrap()).collect() };
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        let meta = &set.files[*file];
         assert_eq!(
             meta.engine_version.as_deref(),
             Some("0.31.0"),
@@ -62,13 +71,24 @@ fn rules_files_declare_engine_and_plugin_requirements_where_falcoctl_reads_them(
             .find(|p| p.name == "k8saudit-ovh")
             .unwrap_or_else(|| panic!("{file} must require the k8saudit-ovh plugin"));
         // Falco accepts a plugin of the same major version and at least the required one.
-        let parse = |v: &str| -> Vec<u64> { v.split('.').map(|x| x.parse().unwrap()).collect() };
         let (want, have) = (parse(&req.version), parse(ours));
         assert!(
             want[0] == have[0] && want <= have,
             "{file} requires {} but the plugin is {ours}",
             req.version
         );
+        let others: Vec<&str> = meta
+            .plugins
+            .iter()
+            .map(|p| p.name.as_str())
+            .filter(|n| *n != "k8saudit-ovh")
+            .collect();
+        let json = if [OVERLAY, JSON_RULES].contains(file) {
+            vec!["json"]
+        } else {
+            vec![]
+        };
+        assert_eq!(others, json, "{file}: the plugins it needs besides ours");
         // falcoctl and the plugins registry tooling scan for these lines at column 0.
         let text = std::fs::read_to_string(falco_rules::repo().join(file)).unwrap();
         assert!(
@@ -81,16 +101,6 @@ fn rules_files_declare_engine_and_plugin_requirements_where_falcoctl_reads_them(
             "{file}"
         );
     }
-    let own = own();
-    assert_eq!(
-        own.files[OWN_RULES].plugins,
-        vec![falco_rules::PluginRequirement {
-            name: "k8saudit-ovh".into(),
-            version: ours.into(),
-            alternatives: vec![],
-        }],
-        "the self-contained file needs this plugin, at this version, and nothing else"
-    );
 }
 
 /// Unquoted operands that look like a list name (snake_case with an underscore) but name
@@ -110,168 +120,195 @@ fn suspicious_literals(set: &RuleSet, atoms: &[Atom]) -> Vec<String> {
 }
 
 #[test]
-fn own_rules_file_is_self_contained_and_respects_falco_definition_order() {
-    let set = own();
-    assert!(
-        set.rules.len() >= 15,
-        "expected the full rule set, found {}",
-        set.rules.len()
-    );
+fn our_names_are_prefixed_and_clash_with_nothing() {
     let stock = RuleSet::load(&[STOCK]).unwrap();
-    for name in set.lists.keys().chain(set.macros.keys()) {
-        assert!(
-            name.starts_with("mks_"),
-            "{name}: our lists and macros are prefixed mks_"
-        );
-        assert!(
-            !stock.lists.contains_key(name) && !stock.macros.contains_key(name),
-            "{name} redefines a stock name"
-        );
-    }
-    for r in &set.rules {
-        assert!(
-            r.name.starts_with("MKS "),
-            "{}: our rules are prefixed MKS",
-            r.name
-        );
-        assert!(
-            stock.rule(&r.name).is_none(),
-            "{} redefines a stock rule",
-            r.name
-        );
-        // Every macro resolves within this file alone.
-        set.expand(&r.condition)
-            .unwrap_or_else(|e| panic!("{}: {e}", r.name));
-    }
-    // Falco compiles a macro, or a rule, seeing only the macros defined before it.
-    let mut entries: Vec<(usize, String, String)> = set
-        .macros
-        .values()
-        .map(|m| (m.index, m.name.clone(), m.condition.clone()))
-        .collect();
-    entries.extend(
-        set.rules
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        let meta = &set.files[*file];
+        let defined = meta
+            .lists
             .iter()
-            .map(|r| (r.index, r.name.clone(), r.condition.clone())),
-    );
-    for (index, name, cond) in &entries {
-        let e = condition::parse(cond).unwrap_or_else(|e| panic!("{name}: {e}"));
-        for m in e.macros() {
-            let def = set
-                .macros
-                .get(&m)
-                .unwrap_or_else(|| panic!("{name} uses undefined macro {m}"));
+            .chain(&meta.macros)
+            .chain(&meta.rules)
+            .filter(|n| !meta.overrides.contains(n));
+        for name in defined {
+            if meta.rules.contains(name) {
+                assert!(
+                    name.starts_with("MKS "),
+                    "{file}: rule {name} is not prefixed MKS"
+                );
+            } else {
+                assert!(
+                    name.starts_with("mks_"),
+                    "{file}: {name} is not prefixed mks_"
+                );
+            }
             assert!(
-                def.index < *index,
-                "{name} uses macro {m}, defined after it"
+                stock.rule(name).is_none()
+                    && !stock.lists.contains_key(name)
+                    && !stock.macros.contains_key(name),
+                "{file}: {name} redefines a stock name"
+            );
+            if let Some(other) = seen.insert(name.clone(), file) {
+                panic!("{file}: {name} is already defined by {other}");
+            }
+        }
+        // Only the overlay changes names it does not define, and only stock ones.
+        for name in &meta.overrides {
+            assert_eq!(*file, OVERLAY, "{file} changes {name}");
+            assert!(
+                stock.rule(name).is_some() || stock.macros.contains_key(name),
+                "the overlay changes {name}, which is not a stock rule or macro"
             );
         }
-        for c in e.checks() {
-            if let Rhs::List(items) = &c.rhs {
-                assert_eq!(
-                    suspicious_literals(&set, items),
-                    Vec::<String>::new(),
-                    "{name}: undefined list?"
-                );
-            }
-        }
-    }
-    // A list item naming a list expands only if that list is defined earlier, and only one
-    // level deep.
-    for l in set.lists.values() {
-        for item in &l.items {
-            if let Some(r) = set.lists.get(item) {
-                assert!(
-                    r.index < l.index,
-                    "list {} includes {item}, defined after it",
-                    l.name
-                );
-                assert!(
-                    r.items.iter().all(|i| !set.lists.contains_key(i)),
-                    "list {} includes {item}, which includes a list: Falco expands one level only",
-                    l.name
-                );
-            }
-        }
-        let atoms: Vec<Atom> = l
-            .items
-            .iter()
-            .map(|i| Atom {
-                text: i.clone(),
-                quoted: false,
-            })
-            .collect();
-        assert_eq!(
-            suspicious_literals(&set, &atoms),
-            Vec::<String>::new(),
-            "list {}: undefined list?",
-            l.name
-        );
-    }
-    // Lists and macros are all used.
-    let mut used_lists = BTreeSet::new();
-    let mut used_macros = BTreeSet::new();
-    for r in &set.rules {
-        used_lists.extend(set.lists_used(&r.condition).unwrap());
-        used_macros.extend(set.expand(&r.condition).unwrap().1);
-    }
-    for l in set.lists.keys() {
-        assert!(used_lists.contains(l), "list {l} is used by no rule");
-    }
-    for m in set.macros.keys() {
-        assert!(used_macros.contains(m), "macro {m} is used by no rule");
     }
 }
 
 #[test]
-fn overlay_only_tunes_stock_names() {
-    // Loading fails if the overlay overrides a name the stock file does not define.
-    let set = stock_and_overlay();
+fn macros_and_lists_are_defined_before_use_and_all_used() {
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        let meta = &set.files[*file];
+        // Falco 0.44 resolves names wherever they are defined, but the files keep every macro
+        // and list ahead of its first use, which any Falco since 0.37 loads the same way.
+        let mut entries: Vec<(usize, String, String)> = set
+            .macros
+            .values()
+            .filter(|m| m.file == *file)
+            .map(|m| (m.index, m.name.clone(), m.condition.clone()))
+            .collect();
+        entries.extend(
+            defined_rules(&set, file)
+                .iter()
+                .map(|r| (r.index, r.name.clone(), r.condition.clone())),
+        );
+        for (index, name, cond) in &entries {
+            set.expand(cond)
+                .unwrap_or_else(|e| panic!("{file}: {name}: {e}"));
+            let e = condition::parse(cond).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for m in e.macros() {
+                let def = &set.macros[&m];
+                assert!(
+                    def.index < *index,
+                    "{file}: {name} uses macro {m}, defined after it"
+                );
+            }
+            for c in e.checks() {
+                if let Rhs::List(items) = &c.rhs {
+                    for a in items.iter().filter(|a| !a.quoted) {
+                        if let Some(l) = set.lists.get(&a.text) {
+                            assert!(
+                                l.index < *index,
+                                "{file}: {name} uses list {}, defined after it",
+                                l.name
+                            );
+                        }
+                    }
+                    assert_eq!(
+                        suspicious_literals(&set, items),
+                        Vec::<String>::new(),
+                        "{file}: {name}: undefined list?"
+                    );
+                }
+            }
+        }
+        // A list item naming a list: defined earlier, and one level deep only.
+        for l in set.lists.values().filter(|l| l.file == *file) {
+            for item in &l.items {
+                if let Some(r) = set.lists.get(item) {
+                    assert!(
+                        r.index < l.index,
+                        "list {} includes {item}, defined after it",
+                        l.name
+                    );
+                    assert!(
+                        r.items.iter().all(|i| !set.lists.contains_key(i)),
+                        "list {} includes {item}, which includes a list",
+                        l.name
+                    );
+                }
+            }
+            let atoms: Vec<Atom> = l
+                .items
+                .iter()
+                .map(|i| Atom {
+                    text: i.clone(),
+                    quoted: false,
+                })
+                .collect();
+            assert_eq!(
+                suspicious_literals(&set, &atoms),
+                Vec::<String>::new(),
+                "list {}: undefined list?",
+                l.name
+            );
+        }
+        // Falco warns about a list or macro no rule uses.
+        let mut used_lists = BTreeSet::new();
+        let mut used_macros = BTreeSet::new();
+        for r in defined_rules(&set, file) {
+            used_lists.extend(set.lists_used(&r.condition).unwrap());
+            used_macros.extend(set.expand(&r.condition).unwrap().1);
+        }
+        for l in meta.lists.iter().filter(|l| !meta.overrides.contains(l)) {
+            assert!(
+                used_lists.contains(l),
+                "{file}: list {l} is used by no rule of it"
+            );
+        }
+        for m in meta.macros.iter().filter(|m| !meta.overrides.contains(m)) {
+            assert!(
+                used_macros.contains(m),
+                "{file}: macro {m} is used by no rule of it"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_overlay_turns_off_stock_rules_and_the_activity_stream() {
+    let set = RuleSet::load(setups::STOCK_OVH.files).unwrap();
     let meta = &set.files[OVERLAY];
-    let defined: Vec<&String> = meta
-        .lists
-        .iter()
-        .chain(&meta.macros)
-        .chain(&meta.rules)
-        .collect();
-    assert!(!defined.is_empty());
-    for name in defined {
-        assert!(
-            meta.overrides.contains(name),
-            "the overlay defines {name} instead of tuning a stock entry"
-        );
+    for name in &meta.overrides {
+        if let Some(r) = set.rule(name) {
+            assert!(
+                !r.enabled,
+                "the overlay changes {name} without turning it off"
+            );
+        }
     }
-    let excs: Vec<_> = set
-        .rule("Disallowed K8s User")
-        .unwrap()
-        .exceptions
-        .iter()
-        .filter(|e| e.file == OVERLAY)
-        .collect();
-    let users: BTreeSet<&str> = excs
-        .iter()
-        .flat_map(|e| e.rows.iter().flatten().flatten())
-        .map(String::as_str)
-        .collect();
-    for u in ["yacht", "csi-cinder-controller"] {
-        assert!(
-            users.contains(u),
-            "the overlay must except {u} from Disallowed K8s User"
-        );
+    for r in [
+        "Disallowed K8s User",
+        "Attach/Exec Pod",
+        "port-forward",
+        "Create Privileged Pod",
+        "Anonymous Request Allowed",
+        "Attach to cluster-admin Role",
+    ] {
+        assert!(!set.rule(r).unwrap().enabled, "{r} is still on");
     }
+    assert_eq!(
+        set.macros["consider_activity_events"].condition.trim(),
+        "(k8s_audit_never_true)"
+    );
 }
 
 fn check_refs_against(table: &FieldTable, what: &str) -> Vec<String> {
     let mut problems = BTreeSet::new();
-    for (field, arg, at) in our_field_refs() {
+    for (field, arg, at, file) in our_field_refs() {
+        if field.starts_with("jevt.") && file == JSON_RULES {
+            // That file is the one that needs the json plugin.
+            continue;
+        }
         if !field.starts_with("ka.") {
             problems.insert(format!(
-                "{at}: {field} is not a ka.* field (the rules must need only this plugin)"
+                "{file}: {at}: {field} is not a ka.* field (the file must need only this plugin)"
             ));
             continue;
         }
         if let Some(p) = table.problem(&field, arg.as_deref()) {
-            problems.insert(format!("{at}: {p} ({what})"));
+            problems.insert(format!("{file}: {at}: {p} ({what})"));
         }
     }
     problems.into_iter().collect()
@@ -286,17 +323,19 @@ fn every_field_the_rules_use_is_in_the_upstream_field_table_with_a_valid_argumen
         Vec::<String>::new()
     );
     // libsinsp only accepts exists/in/intersects on list fields.
-    let set = own();
-    for r in &set.rules {
-        for c in set.expand(&r.condition).unwrap().0 {
-            if table.0[&c.field].is_list {
-                assert!(
-                    condition::LIST_FIELD_OPS.contains(&c.op.as_str()),
-                    "{}: {} is a list field: {} is not allowed",
-                    r.name,
-                    c.field,
-                    c.op
-                );
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        for r in defined_rules(&set, file) {
+            for c in set.expand(&r.condition).unwrap().0 {
+                if table.0.get(&c.field).is_some_and(|f| f.is_list) {
+                    assert!(
+                        condition::LIST_FIELD_OPS.contains(&c.op.as_str()),
+                        "{}: {} is a list field: {} is not allowed",
+                        r.name,
+                        c.field,
+                        c.op
+                    );
+                }
             }
         }
     }
@@ -311,7 +350,10 @@ fn every_field_the_rules_use_is_in_the_built_plugin_field_table() {
         Vec::<String>::new()
     );
     // Same list flag and argument kinds as the reference, so conditions mean the same there.
-    for (field, _, at) in our_field_refs() {
+    for (field, _, at, _) in our_field_refs()
+        .into_iter()
+        .filter(|(f, ..)| f.starts_with("ka."))
+    {
         let (b, u) = (&built.0[&field], &upstream.0[&field]);
         assert_eq!(
             (b.is_list, b.arg_index, b.arg_key, b.arg_required),
@@ -321,178 +363,208 @@ fn every_field_the_rules_use_is_in_the_built_plugin_field_table() {
     }
 }
 
-const PRIORITIES: &[&str] = &[
-    "EMERGENCY",
-    "ALERT",
-    "CRITICAL",
-    "ERROR",
-    "WARNING",
-    "NOTICE",
-    "INFORMATIONAL",
-    "INFO",
-    "DEBUG",
-];
-
 #[test]
 fn every_rule_has_a_description_a_priority_tags_and_an_on_call_output() {
-    let set = own();
-    for r in &set.rules {
-        let n = &r.name;
-        assert!(
-            r.desc.split_whitespace().count() >= 12,
-            "{n}: desc must explain what and why"
-        );
-        assert!(
-            PRIORITIES.contains(&r.priority.to_uppercase().as_str()),
-            "{n}: priority {}",
-            r.priority
-        );
-        assert_eq!(r.source, "k8s_audit", "{n}");
-        assert!(r.tags.iter().any(|t| t == "k8s"), "{n}: tag k8s");
-        assert!(
-            r.tags.iter().any(|t| t.starts_with("mitre_")),
-            "{n}: a mitre_* tactic tag"
-        );
-        let fields: BTreeSet<String> = condition::output_fields(&r.output)
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect();
-        for f in [
-            "ka.user.name",
-            "ka.verb",
-            "ka.target.namespace",
-            "ka.response.code",
-            "ka.sourceips",
-            "ka.useragent",
-            "ka.cluster.name",
-            "ka.auditid",
-        ] {
-            assert!(fields.contains(f), "{n}: the output must show %{f}");
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        for r in defined_rules(&set, file) {
+            let n = &r.name;
+            assert!(
+                r.desc.split_whitespace().count() >= 12,
+                "{n}: desc must explain what and why"
+            );
+            assert!(
+                Priority::parse(&r.priority).is_some(),
+                "{n}: priority {}",
+                r.priority
+            );
+            assert_eq!(r.source, "k8s_audit", "{n}");
+            assert!(r.tags.iter().any(|t| t == "k8s"), "{n}: tag k8s");
+            assert!(
+                r.tags.iter().any(|t| t.starts_with("mitre_")),
+                "{n}: a mitre_* tactic tag"
+            );
+            assert!(
+                r.tags.iter().any(|t| t.starts_with('T')),
+                "{n}: a MITRE ATT&CK technique tag"
+            );
+            let fields: BTreeSet<String> = condition::output_fields(&r.output)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect();
+            for f in [
+                "ka.user.name",
+                "ka.verb",
+                "ka.target.namespace",
+                "ka.response.code",
+                "ka.sourceips",
+                "ka.useragent",
+                "ka.cluster.name",
+                "ka.auditid",
+            ] {
+                assert!(fields.contains(f), "{n}: the output must show %{f}");
+            }
+            assert!(
+                ["ka.target.name", "ka.resp.name", "ka.uri"]
+                    .iter()
+                    .any(|f| fields.contains(*f)),
+                "{n}: the output must name the target"
+            );
         }
-        assert!(
-            ["ka.target.name", "ka.resp.name", "ka.uri"]
-                .iter()
-                .any(|f| fields.contains(*f)),
-            "{n}: the output must name the target"
+    }
+}
+
+/// The checks every audit event of the examples and the corpus passes.
+fn check_mks_event(e: &serde_json::Value, at: &str) {
+    assert_eq!(e["kind"], "Event", "{at}");
+    assert_eq!(e["apiVersion"], "audit.k8s.io/v1", "{at}");
+    for key in [
+        "level",
+        "stage",
+        "requestURI",
+        "verb",
+        "stageTimestamp",
+        "requestReceivedTimestamp",
+    ] {
+        assert!(e[key].is_string(), "{at}: {key}");
+    }
+    assert!(
+        e["user"]["username"].is_string()
+            && e["sourceIPs"].is_array()
+            && e["userAgent"].is_string(),
+        "{at}"
+    );
+    assert_ne!(
+        e["stage"], "RequestReceived",
+        "{at}: MKS does not log that stage"
+    );
+    if ["configmaps", "secrets"].contains(&e["objectRef"]["resource"].as_str().unwrap_or("")) {
+        assert_eq!(
+            e["level"], "Metadata",
+            "{at}: MKS logs configmaps and secrets at Metadata level"
         );
         assert!(
-            !r.output.contains('\n') || r.output.trim_end().lines().count() == 1,
-            "{n}: one-line output"
+            e.get("requestObject").is_none() && e.get("responseObject").is_none(),
+            "{at}: no bodies at Metadata level"
         );
     }
 }
 
 #[test]
-fn examples_are_audit_events_naming_existing_rules() {
+fn examples_are_mks_audit_events_naming_existing_rules() {
     let mut ids = BTreeSet::new();
     for suite in SUITES {
-        let set = RuleSet::load(suite.rules_files).unwrap();
+        let sets: BTreeMap<&str, RuleSet> = suite
+            .setups
+            .iter()
+            .map(|s| (s.name, RuleSet::load(s.files).unwrap()))
+            .collect();
         let examples = suite.examples();
         assert!(!examples.is_empty(), "{}: no examples", suite.dir);
         for ex in examples {
             let at = ex.at();
-            assert!(
-                !ex.must.is_empty() || !ex.must_not.is_empty(),
-                "{at}: names no rule"
-            );
-            for name in ex.must.iter().chain(&ex.must_not) {
+            for (setup, set) in &sets {
+                let names = ex.fires[*setup]
+                    .iter()
+                    .chain(ex.all.get(*setup).into_iter().flatten())
+                    .chain(&ex.must_not);
+                for name in names {
+                    assert!(
+                        set.rule(name).is_some(),
+                        "{at}: no rule {name:?} in setup {setup}"
+                    );
+                }
+                if let Some(all) = ex.all.get(*setup) {
+                    assert_eq!(
+                        all.first(),
+                        ex.fires[*setup].as_ref(),
+                        "{at}: under rule_matching all, the first-match alert comes first"
+                    );
+                    assert!(
+                        all.len() >= 2,
+                        "{at}: give \"all\" only when it adds alerts"
+                    );
+                }
+            }
+            for m in &ex.must_not {
                 assert!(
-                    set.rule(name).is_some(),
-                    "{at}: no rule {name:?} in {:?}",
-                    suite.rules_files
+                    ex.fires.values().all(|f| f.as_ref() != Some(m)),
+                    "{at}: {m} both fires and must not"
                 );
             }
-            assert!(
-                ex.must.iter().all(|m| !ex.must_not.contains(m)),
-                "{at}: a rule in both must and must_not"
-            );
-            let e = &ex.event;
-            assert_eq!(e["kind"], "Event", "{at}");
-            assert_eq!(e["apiVersion"], "audit.k8s.io/v1", "{at}");
-            for key in [
-                "level",
-                "stage",
-                "requestURI",
-                "verb",
-                "stageTimestamp",
-                "requestReceivedTimestamp",
-            ] {
-                assert!(e[key].is_string(), "{at}: {key}");
-            }
-            assert!(
-                e["user"]["username"].is_string()
-                    && e["sourceIPs"].is_array()
-                    && e["userAgent"].is_string(),
-                "{at}"
-            );
-            assert_ne!(
-                e["stage"], "RequestReceived",
-                "{at}: MKS does not log that stage"
-            );
-            if ["configmaps", "secrets"]
-                .contains(&e["objectRef"]["resource"].as_str().unwrap_or(""))
-            {
-                assert_eq!(
-                    e["level"], "Metadata",
-                    "{at}: MKS logs configmaps and secrets at Metadata level"
-                );
-            }
+            check_mks_event(&ex.event, &at);
             assert!(
                 ids.insert(ex.audit_id().to_owned()) && !ex.audit_id().is_empty(),
                 "{at}: auditID must be unique"
             );
         }
     }
+    for e in corpus::load() {
+        let at = format!("corpus {:?} ({})", e.label, e.note);
+        check_mks_event(&e.event, &at);
+        assert!(
+            ids.insert(e.audit_id().to_owned()),
+            "{at}: auditID must be unique"
+        );
+    }
 }
 
 #[test]
-fn every_rule_and_every_overlay_entry_has_positive_and_negative_examples() {
+fn every_rule_has_examples_that_raise_it_and_examples_that_do_not() {
     let mut missing = Vec::new();
     for suite in SUITES {
-        let set = RuleSet::load(suite.rules_files).unwrap();
+        let setup = suite.setups[0];
+        let set = RuleSet::load(setup.files).unwrap();
         let examples = suite.examples();
-        let pos: BTreeSet<&String> = examples.iter().flat_map(|e| &e.must).collect();
+        let pos: BTreeSet<&String> = examples
+            .iter()
+            .flat_map(|e| e.fires.values().flatten())
+            .collect();
         let neg: BTreeSet<&String> = examples.iter().flat_map(|e| &e.must_not).collect();
-        let ours = suite.rules_files.last().unwrap();
-        let meta = &set.files[*ours];
-        for r in &meta.rules {
-            if !pos.contains(r) {
-                missing.push(format!(
-                    "{r}: no example that must trigger it in {}",
-                    suite.dir
-                ));
+        let quiet = examples
+            .iter()
+            .filter(|e| e.fires.values().all(Option::is_none))
+            .count();
+        assert!(
+            quiet >= 5,
+            "{}: only {quiet} examples raise nothing",
+            suite.dir
+        );
+        for r in defined_rules(&set, suite.covers) {
+            if !pos.contains(&r.name) {
+                missing.push(format!("{}: no example raises it in {}", r.name, suite.dir));
             }
-            if !neg.contains(r) {
+            if !neg.contains(&r.name) {
                 missing.push(format!(
-                    "{r}: no example that must not trigger it in {}",
-                    suite.dir
+                    "{}: no example in {} must not raise it",
+                    r.name, suite.dir
                 ));
-            }
-        }
-        // An overlay list is covered when some example shows a rule using it staying quiet,
-        // and some example shows that rule still firing.
-        if *ours == OVERLAY {
-            for l in &meta.lists {
-                let users: Vec<&String> = pos
-                    .iter()
-                    .chain(neg.iter())
-                    .copied()
-                    .filter(|name| {
-                        set.lists_used(&set.rule(name).unwrap().condition)
-                            .unwrap()
-                            .contains(l)
-                    })
-                    .collect();
-                if !users.iter().any(|u| neg.contains(u)) || !users.iter().any(|u| pos.contains(u))
-                {
-                    missing.push(format!(
-                        "list {l}: needs examples of a rule using it, quiet and firing"
-                    ));
-                }
             }
         }
     }
     assert_eq!(missing, Vec::<String>::new());
+}
+
+#[test]
+fn the_corpus_has_several_variants_of_every_technique_and_a_day_of_traffic() {
+    let events = corpus::load();
+    let mut per: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut looks, mut ordinary) = (0, 0);
+    for e in &events {
+        match &e.label {
+            corpus::Label::Attack(t) => *per.entry(t.clone()).or_default() += 1,
+            corpus::Label::LookAlike(_) => looks += 1,
+            corpus::Label::Ordinary => ordinary += 1,
+        }
+    }
+    assert!(per.len() >= 35, "{} techniques", per.len());
+    for (t, n) in &per {
+        assert!(*n >= 3, "{t}: {n} variants");
+    }
+    assert!(
+        looks >= 80 && ordinary >= 400,
+        "{looks} look-alikes, {ordinary} ordinary"
+    );
 }
 
 // The harness itself: a wrong parser or evaluator would make the examples prove nothing.
@@ -594,4 +666,79 @@ fn evaluator_follows_libsinsp_semantics_for_missing_values_and_list_fields() {
             &mut src
         )
         .is_err());
+}
+
+/// The cases of `tests/fixtures/rules/model/`: what Falco 0.44.1 does with those files
+/// (`rules_falco` checks the same cases against Falco itself).
+#[test]
+fn evaluator_models_falco_first_match_load_order_and_overrides() {
+    let event = model::event();
+    let mut x = Extractor::new();
+    let mut src = x.event(&event);
+    let cases = model::cases();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let got = case
+            .ruleset()
+            .compile(case.priority)
+            .unwrap()
+            .evaluate(&mut src, case.matching)
+            .unwrap();
+        assert_eq!(
+            got,
+            case.expected,
+            "{} ({})",
+            case.name,
+            case.matching.name()
+        );
+    }
+}
+
+#[test]
+fn setups_name_existing_files_and_the_examples_use_them_all() {
+    for s in SETUPS {
+        RuleSet::load(s.files).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert_eq!(
+            s.json_plugin,
+            [STOCK, OVERLAY, JSON_RULES]
+                .iter()
+                .any(|f| s.files.contains(f)),
+            "{}",
+            s.name
+        );
+        assert!(
+            SUITES
+                .iter()
+                .any(|x| x.setups.iter().any(|y| y.name == s.name)),
+            "no examples for {}",
+            s.name
+        );
+    }
+    assert_eq!(setups::recommended().count(), 2);
+}
+
+#[test]
+fn docs_name_every_rule_and_every_stock_rule_the_overlay_turns_off() {
+    let doc = std::fs::read_to_string(falco_rules::repo().join("docs/rules.md")).unwrap();
+    for (file, _) in OUR_FILES {
+        let set = load_with_prerequisites(file);
+        let meta = &set.files[*file];
+        for name in &meta.rules {
+            assert!(
+                doc.contains(name.as_str()),
+                "docs/rules.md does not name {name} ({file})"
+            );
+        }
+        for name in meta.lists.iter().filter(|l| !meta.overrides.contains(l)) {
+            if name.starts_with("mks_known")
+                || name.ends_with("_users")
+                || name.ends_with("_images")
+            {
+                assert!(
+                    doc.contains(name.as_str()),
+                    "docs/rules.md does not name list {name}"
+                );
+            }
+        }
+    }
 }

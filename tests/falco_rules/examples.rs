@@ -1,27 +1,40 @@
-//! The rule examples of `rules/tests/` (format in `rules/tests/README.md`).
+//! The rule examples of `rules/tests/` (format in `rules/tests/README.md`): each names the
+//! alert Falco raises for its event under each setup of its directory.
 
-use super::{repo, OVERLAY, OWN_RULES, STOCK};
+use super::setups::{Setup, OVH, OVH_SANDBOX, STOCK_OVH, STOCK_OVH_JSON};
+use super::{repo, Matching, JSON_RULES, OVERLAY, OWN_RULES, SANDBOX};
 use serde_json::Value as Json;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// A directory of examples and the rules files its events are meant for, in load order.
+/// A directory of examples, the setups its events are evaluated under, and the rules file
+/// whose rules and entries it covers.
 pub struct Suite {
     pub dir: &'static str,
-    pub rules_files: &'static [&'static str],
-    /// The stock rules need Falco's `json` plugin (`jevt.*` fields).
-    pub needs_json_plugin: bool,
+    pub setups: &'static [&'static Setup],
+    pub covers: &'static str,
 }
 
 pub const SUITES: &[Suite] = &[
     Suite {
         dir: "rules/tests/k8s_audit_ovh_rules",
-        rules_files: &[OWN_RULES],
-        needs_json_plugin: false,
+        setups: &[&OVH, &STOCK_OVH_JSON, &STOCK_OVH],
+        covers: OWN_RULES,
     },
     Suite {
         dir: "rules/tests/k8s_audit_ovh_overlay",
-        rules_files: &[STOCK, OVERLAY],
-        needs_json_plugin: true,
+        setups: &[&STOCK_OVH_JSON, &STOCK_OVH],
+        covers: OVERLAY,
+    },
+    Suite {
+        dir: "rules/tests/k8s_audit_ovh_json_rules",
+        setups: &[&STOCK_OVH_JSON],
+        covers: JSON_RULES,
+    },
+    Suite {
+        dir: "rules/tests/k8s_audit_ovh_sandbox",
+        setups: &[&OVH_SANDBOX],
+        covers: SANDBOX,
     },
 ];
 
@@ -31,7 +44,12 @@ pub struct Example {
     pub file: PathBuf,
     pub line: usize,
     pub note: String,
-    pub must: Vec<String>,
+    /// Per setup name: the one rule Falco raises under `rule_matching: first`, if any.
+    pub fires: BTreeMap<String, Option<String>>,
+    /// Per setup name: every rule raised under `rule_matching: all`, in load order. A setup
+    /// absent here raises exactly its `fires` rule.
+    pub all: BTreeMap<String, Vec<String>>,
+    /// Rules whose condition does not match the event (in any setup, either mode).
     pub must_not: Vec<String>,
     pub event: Json,
 }
@@ -45,12 +63,28 @@ impl Example {
     pub fn audit_id(&self) -> &str {
         self.event["auditID"].as_str().unwrap_or("")
     }
+
+    /// What Falco must raise for this event under `setup` and `matching`.
+    pub fn expected(&self, setup: &str, matching: Matching) -> Vec<String> {
+        let first: Vec<String> = self.fires[setup].iter().cloned().collect();
+        match matching {
+            Matching::First => first,
+            Matching::All => self.all.get(setup).cloned().unwrap_or(first),
+        }
+    }
 }
 
-fn names(v: &Json, key: &str, at: &str) -> Vec<String> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("{at}: \"{key}\" must be a list of rule names"))
+fn rule_name(v: &Json, at: &str) -> Option<String> {
+    match v {
+        Json::Null => None,
+        Json::String(s) => Some(s.clone()),
+        other => panic!("{at}: a rule name or null, not {other}"),
+    }
+}
+
+fn names(v: &Json, at: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("{at}: a list of rule names"))
         .iter()
         .map(|n| {
             n.as_str()
@@ -58,6 +92,32 @@ fn names(v: &Json, key: &str, at: &str) -> Vec<String> {
                 .to_owned()
         })
         .collect()
+}
+
+/// `value` for every setup of the suite, or an object keyed by setup name.
+fn per_setup<T>(
+    suite: &Suite,
+    value: &Json,
+    at: &str,
+    parse: impl Fn(&Json) -> T,
+) -> BTreeMap<String, T> {
+    match value {
+        Json::Object(m) => {
+            for k in m.keys() {
+                assert!(
+                    suite.setups.iter().any(|s| s.name == k),
+                    "{at}: {k:?} is not a setup of {}",
+                    suite.dir
+                );
+            }
+            m.iter().map(|(k, v)| (k.clone(), parse(v))).collect()
+        }
+        v => suite
+            .setups
+            .iter()
+            .map(|s| (s.name.to_owned(), parse(v)))
+            .collect(),
+    }
 }
 
 impl Suite {
@@ -90,17 +150,39 @@ impl Suite {
                     .unwrap_or_default();
                 for k in &keys {
                     assert!(
-                        ["note", "must", "must_not", "event"].contains(&k.as_str()),
+                        ["note", "fires", "all", "must_not", "event"].contains(&k.as_str()),
                         "{at}: unknown key {k:?}"
                     );
                 }
+                let fires = per_setup(
+                    self,
+                    v.get("fires")
+                        .unwrap_or_else(|| panic!("{at}: \"fires\" is required")),
+                    &at,
+                    |x| rule_name(x, &at),
+                );
+                for s in self.setups {
+                    assert!(
+                        fires.contains_key(s.name),
+                        "{at}: \"fires\" says nothing for setup {}",
+                        s.name
+                    );
+                }
+                let all = match v.get("all") {
+                    Some(a) => per_setup(self, a, &at, |x| names(x, &at)),
+                    None => BTreeMap::new(),
+                };
                 out.push(Example {
                     note: v["note"]
                         .as_str()
                         .unwrap_or_else(|| panic!("{at}: \"note\" must say what the event is"))
                         .to_owned(),
-                    must: names(&v, "must", &at),
-                    must_not: names(&v, "must_not", &at),
+                    fires,
+                    all,
+                    must_not: match v.get("must_not") {
+                        Some(m) => names(m, &at),
+                        None => vec![],
+                    },
                     event: v["event"].clone(),
                     file: file.clone(),
                     line: i + 1,
@@ -108,19 +190,5 @@ impl Suite {
             }
         }
         out
-    }
-}
-
-/// What Falco's `json` plugin extracts for the `jevt.*` fields the stock rules use.
-pub fn jevt(event: &Json, field: &str, arg: Option<&str>) -> Option<Vec<String>> {
-    let text = |v: &Json| match v {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match (field, arg) {
-        ("jevt.rawtime", None) => Some(vec!["1".to_owned()]),
-        ("jevt.obj", None) => Some(vec![event.to_string()]),
-        ("jevt.value", Some(ptr)) => event.pointer(ptr).map(|v| vec![text(v)]),
-        _ => None,
     }
 }

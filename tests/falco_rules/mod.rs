@@ -1,11 +1,18 @@
 //! Falco rules files as the rules tests see them: loading several files in order with
-//! `override`/`append` (Falco 0.36+ semantics), compiling lists and macros with Falco's
-//! visibility rules, the plugin's field table, and the examples under `rules/tests/`.
+//! `override`/`append` (Falco 0.36+ semantics), compiling lists and macros as Falco 0.44 does
+//! (the last definition wins, wherever it is), evaluating an event under `rule_matching:
+//! first` or `all`, the plugin's field table, the setups the README recommends, the examples
+//! under `rules/tests/`, the detection corpus, and a real Falco to run them through.
 
 #![allow(dead_code)]
 
 pub mod condition;
+pub mod corpus;
+pub mod eval;
 pub mod examples;
+pub mod falco;
+pub mod model;
+pub mod setups;
 
 use condition::{Check, Env, Expr, FieldSource};
 use serde_json::Value as Json;
@@ -20,6 +27,10 @@ pub fn repo() -> PathBuf {
 
 pub const OWN_RULES: &str = "rules/k8s_audit_ovh_rules.yaml";
 pub const OVERLAY: &str = "rules/k8s_audit_ovh_overlay.yaml";
+/// Opt-in rules (the catch-all), loaded after `OWN_RULES`.
+pub const SANDBOX: &str = "rules/k8s_audit_ovh_sandbox_rules.yaml";
+/// Rules that need the json plugin, loaded after `OWN_RULES`.
+pub const JSON_RULES: &str = "rules/k8s_audit_ovh_json_rules.yaml";
 /// Falco's stock rules, copied from the project's shared fixtures (see the README beside it).
 pub const STOCK: &str = "tests/fixtures/rules/k8s_audit_rules.yaml";
 
@@ -399,21 +410,29 @@ impl RuleSet {
         self.rules.iter().find(|r| r.name == name)
     }
 
-    /// Lists as Falco compiles them: an item naming a list defined earlier is replaced by that
-    /// list's own items (one level, unexpanded).
+    /// Lists as Falco 0.44 compiles them: every item that names a list (wherever that list is
+    /// defined, and in its last definition) is replaced by that list's items, recursively.
     pub fn compiled_lists(&self) -> BTreeMap<String, Vec<String>> {
+        fn expand(set: &RuleSet, name: &str, seen: &mut Vec<String>, out: &mut Vec<String>) {
+            let Some(l) = set.lists.get(name) else {
+                return;
+            };
+            seen.push(name.to_owned());
+            for i in &l.items {
+                if set.lists.contains_key(i) && !seen.contains(i) {
+                    expand(set, i, seen, out);
+                } else {
+                    out.push(i.clone());
+                }
+            }
+            seen.pop();
+        }
         self.lists
-            .values()
-            .map(|l| {
-                let items = l
-                    .items
-                    .iter()
-                    .flat_map(|i| match self.lists.get(i) {
-                        Some(r) if r.index < l.index => r.items.clone(),
-                        _ => vec![i.clone()],
-                    })
-                    .collect();
-                (l.name.clone(), items)
+            .keys()
+            .map(|name| {
+                let mut out = Vec::new();
+                expand(self, name, &mut Vec::new(), &mut out);
+                (name.clone(), out)
             })
             .collect()
     }
@@ -475,26 +494,134 @@ impl RuleSet {
         Ok(out)
     }
 
-    /// Rules that fire on an event, evaluated over `src`.
-    pub fn firing(&self, src: &mut dyn FieldSource) -> Result<Vec<String>, String> {
-        let lists = self.compiled_lists();
-        let macros = self.compiled_macros()?;
-        let env = Env {
-            lists: &lists,
-            macros: &macros,
-        };
-        let mut out = Vec::new();
-        for r in self.rules.iter().filter(|r| r.enabled) {
+    /// The rule set as Falco runs it: conditions parsed, lists expanded, rules below
+    /// `min_priority` left out (Falco does not load them).
+    pub fn compile(&self, min_priority: Priority) -> Result<Compiled, String> {
+        let mut rules = Vec::new();
+        for r in &self.rules {
             let cond =
                 condition::parse(&r.condition).map_err(|e| format!("rule {}: {e}", r.name))?;
-            if !env
-                .eval(&cond, src)
-                .map_err(|e| format!("rule {}: {e}", r.name))?
-            {
-                continue;
+            let priority = Priority::parse(&r.priority)
+                .ok_or_else(|| format!("rule {}: priority {}", r.name, r.priority))?;
+            rules.push(CompiledRule {
+                def: r.clone(),
+                cond,
+                priority,
+                loaded: priority <= min_priority,
+            });
+        }
+        Ok(Compiled {
+            lists: self.compiled_lists(),
+            macros: self.compiled_macros()?,
+            rules,
+        })
+    }
+}
+
+/// Falco's `rule_matching`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// The default: for each event, only the first matching rule in load order fires.
+    First,
+    /// Every matching rule fires, in load order.
+    All,
+}
+
+impl Matching {
+    pub fn name(self) -> &'static str {
+        match self {
+            Matching::First => "first",
+            Matching::All => "all",
+        }
+    }
+}
+
+/// Falco's priorities, most severe first (`Priority::Debug` is the least severe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    Emergency,
+    Alert,
+    Critical,
+    Error,
+    Warning,
+    Notice,
+    Informational,
+    Debug,
+}
+
+impl Priority {
+    pub fn parse(s: &str) -> Option<Priority> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "emergency" => Priority::Emergency,
+            "alert" => Priority::Alert,
+            "critical" => Priority::Critical,
+            "error" => Priority::Error,
+            "warning" => Priority::Warning,
+            "notice" => Priority::Notice,
+            "informational" | "info" => Priority::Informational,
+            "debug" => Priority::Debug,
+            _ => return None,
+        })
+    }
+}
+
+pub struct CompiledRule {
+    pub def: RuleDef,
+    pub cond: Expr,
+    pub priority: Priority,
+    /// At or above the configured minimum priority.
+    pub loaded: bool,
+}
+
+/// A rule set ready to evaluate events.
+pub struct Compiled {
+    pub lists: BTreeMap<String, Vec<String>>,
+    pub macros: BTreeMap<String, Expr>,
+    pub rules: Vec<CompiledRule>,
+}
+
+impl Compiled {
+    fn matches(&self, r: &CompiledRule, src: &mut dyn FieldSource) -> Result<bool, String> {
+        let env = Env {
+            lists: &self.lists,
+            macros: &self.macros,
+        };
+        let name = &r.def.name;
+        if !env
+            .eval(&r.cond, src)
+            .map_err(|e| format!("rule {name}: {e}"))?
+        {
+            return Ok(false);
+        }
+        Ok(!excepted(&r.def, &self.lists, src)?)
+    }
+
+    /// The rules Falco raises for an event, in load order: with [`Matching::First`], at most
+    /// one. Disabled rules, and rules below the minimum priority, are not loaded.
+    pub fn evaluate(
+        &self,
+        src: &mut dyn FieldSource,
+        matching: Matching,
+    ) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for r in self.rules.iter().filter(|r| r.def.enabled && r.loaded) {
+            if self.matches(r, src)? {
+                out.push(r.def.name.clone());
+                if matching == Matching::First {
+                    break;
+                }
             }
-            if !excepted(r, &lists, src)? {
-                out.push(r.name.clone());
+        }
+        Ok(out)
+    }
+
+    /// Every rule whose condition matches, enabled or not: what the event would raise if
+    /// nothing were turned off.
+    pub fn matching_any(&self, src: &mut dyn FieldSource) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            if self.matches(r, src)? {
+                out.push(r.def.name.clone());
             }
         }
         Ok(out)
