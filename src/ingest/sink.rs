@@ -3,8 +3,8 @@
 //! for `next_batch` with backpressure.
 
 use crate::ingest::audit::AuditEvent;
-use crate::ingest::decoder::{self, Decoded, Frame, Offload};
-use crate::ingest::spare::{Buffers, Spares};
+use crate::ingest::decode::{self, Decoded, Frame};
+use crate::ingest::frame::Scratch;
 use crate::metrics::{Metrics, SkipReason};
 use smol::channel::Sender;
 use std::sync::atomic::Ordering;
@@ -96,9 +96,6 @@ pub(crate) fn now_nanos() -> u64 {
         .unwrap_or(0)
 }
 
-/// Frames in a row found waiting that make the reader hand decoding to the decoder thread.
-const BEHIND: u32 = 16;
-
 /// The reader's end of the queue.
 pub(crate) struct Sink {
     tx: Sender<Item>,
@@ -115,23 +112,13 @@ pub(crate) struct Sink {
     /// Events delivered, and dropped as duplicates, through this sink.
     delivered: u64,
     duplicates: u64,
-    /// This thread's share of the payload buffers that `next_batch` gives back.
-    buffers: Buffers,
-    /// The decoder thread, once a backlog has needed it.
-    offload: Option<Offload>,
-    offload_failed: bool,
-    /// Frames in a row that were there before the reader asked for them.
-    behind: u32,
+    /// Buffers frames are decoded into, kept from one frame to the next.
+    scratch: Scratch,
 }
 
 impl Sink {
-    /// A sink into `tx`; `spares` are the payload buffers `next_batch` gives back.
-    pub(crate) fn new(
-        tx: Sender<Item>,
-        metrics: Arc<Metrics>,
-        max_event_size: usize,
-        spares: Arc<Spares>,
-    ) -> Self {
+    /// A sink into `tx`.
+    pub(crate) fn new(tx: Sender<Item>, metrics: Arc<Metrics>, max_event_size: usize) -> Self {
         Self {
             tx,
             metrics,
@@ -143,10 +130,7 @@ impl Sink {
             ended: None,
             delivered: 0,
             duplicates: 0,
-            buffers: Buffers::new(spares),
-            offload: None,
-            offload_failed: false,
-            behind: 0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -156,7 +140,6 @@ impl Sink {
             self.tx.clone(),
             Arc::clone(&self.metrics),
             self.max_event_size,
-            Arc::clone(self.buffers.spares()),
         );
         fork.replay = true;
         fork
@@ -203,81 +186,19 @@ impl Sink {
         &self.metrics
     }
 
-    /// Decodes one frame and queues its events, waiting while the queue is full.
+    /// Decodes one frame of unknown encoding (a line of a replay file) and queues its
+    /// events, waiting while the queue is full.
     pub(crate) async fn frame(&mut self, bytes: &[u8]) -> Result<(), Closed> {
         self.count_frame(bytes.len());
-        let decoded = decoder::decode_bytes(bytes, now_nanos(), self.max_event_size);
+        let decoded = decode::decode_bytes(bytes, now_nanos(), self.max_event_size);
         self.deliver(decoded).await
     }
 
-    /// [`Sink::frame`] for a frame the reader owns. `backlog`: the frame was there before the
-    /// reader asked for it. After [`BEHIND`] such frames in a row the reader cannot keep up
-    /// alone: frames go to the decoder thread, which decodes them while the reader reads on,
-    /// and their events are queued (in order) by later calls, [`Sink::decoded`] or
-    /// [`Sink::drain`]. Otherwise, with nothing in flight, the frame is decoded here: on a
-    /// stream the reader keeps up with, a hand-off would cost more than it saves.
-    pub(crate) async fn owned_frame(&mut self, frame: Frame, backlog: bool) -> Result<(), Closed> {
-        let size = frame.len();
-        self.behind = if backlog {
-            self.behind.saturating_add(1)
-        } else {
-            0
-        };
-        let busy = self.behind >= BEHIND;
-        if busy && self.offload.is_none() && !self.offload_failed {
-            match Offload::start(self.max_event_size, Arc::clone(self.buffers.spares())) {
-                Ok(o) => self.offload = Some(o),
-                Err(e) => {
-                    self.offload_failed = true;
-                    log::warn!("cannot start the decoder thread ({e}); frames are decoded on the reader thread");
-                }
-            }
-        }
-        let in_flight = self.offload.as_ref().is_some_and(|o| o.in_flight() > 0);
-        if self.offload.is_none() || !(busy || in_flight) {
-            self.count_frame(size);
-            let scratch = self.buffers.scratch();
-            let decoded = decoder::decode(&frame, now_nanos(), self.max_event_size, scratch);
-            return self.deliver(decoded).await;
-        }
-        // Room in the pipeline first: the frames in it, and their events, are bounded.
-        while self.offload.as_ref().is_some_and(|o| o.full(size)) {
-            let decoded = self.decoded().await;
-            self.deliver(decoded).await?;
-        }
-        self.count_frame(size);
-        if let Some(o) = self.offload.as_mut() {
-            o.submit(frame, now_nanos());
-        }
-        while let Some(decoded) = self.offload.as_mut().and_then(Offload::try_result) {
-            self.deliver(decoded).await?;
-        }
-        Ok(())
-    }
-
-    /// Hands the frames gathered for the decoder thread over now: the reader is about to
-    /// wait for the network.
-    pub(crate) fn flush(&mut self) {
-        if let Some(o) = self.offload.as_mut() {
-            o.flush();
-        }
-    }
-
-    /// The next frame decoded on the decoder thread; never resolves while none is in flight.
-    pub(crate) async fn decoded(&mut self) -> Decoded {
-        match self.offload.as_mut() {
-            Some(o) if o.in_flight() > 0 => o.result().await,
-            _ => futures_lite::future::pending().await,
-        }
-    }
-
-    /// Queues the events of every frame still on the decoder thread.
-    pub(crate) async fn drain(&mut self) -> Result<(), Closed> {
-        while self.offload.as_ref().is_some_and(|o| o.in_flight() > 0) {
-            let decoded = self.decoded().await;
-            self.deliver(decoded).await?;
-        }
-        Ok(())
+    /// [`Sink::frame`] for a WebSocket message.
+    pub(crate) async fn ws_frame(&mut self, frame: &Frame) -> Result<(), Closed> {
+        self.count_frame(frame.len());
+        let decoded = decode::decode(frame, now_nanos(), self.max_event_size, &mut self.scratch);
+        self.deliver(decoded).await
     }
 
     fn count_frame(&self, size: usize) {
@@ -289,7 +210,7 @@ impl Sink {
 
     /// Queues the events of one decoded frame, through the gate; counts and logs what it
     /// skipped.
-    pub(crate) async fn deliver(&mut self, decoded: Decoded) -> Result<(), Closed> {
+    async fn deliver(&mut self, decoded: Decoded) -> Result<(), Closed> {
         if self.ended.is_some() {
             // The gate ended this connection: frames read past that point are not wanted.
             return Ok(());

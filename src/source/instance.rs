@@ -6,7 +6,6 @@ use super::{replay, tail};
 use crate::config::{InitConfig, SourceSpec};
 use crate::ingest::audit::AuditEvent;
 use crate::ingest::sink::{now_nanos, Item, Sink};
-use crate::ingest::spare::Spares;
 use crate::metrics::{ConnState, Metrics};
 use crate::K8sAuditOvh;
 use falco_plugin::anyhow::{self, Error};
@@ -39,10 +38,6 @@ pub struct Instance {
     /// Live sources report the lag of what they hand to Falco; replayed files would only
     /// report their age.
     measure_lag: bool,
-    /// Payload buffers of the events handed to Falco (which copies them), given back to
-    /// the reader's side after each batch.
-    spares: Arc<Spares>,
-    spent: Vec<Vec<u8>>,
 }
 
 /// The lag of the events of one batch: now minus their timestamp, in milliseconds.
@@ -82,13 +77,7 @@ impl Instance {
     ) -> Result<Self, Error> {
         let (tx, rx) = smol::channel::bounded(config.max_queued_events);
         let (stop_tx, stop) = stop::pair();
-        let spares = Arc::new(Spares::default());
-        let sink = Sink::new(
-            tx,
-            Arc::clone(&metrics),
-            config.max_event_size,
-            Arc::clone(&spares),
-        );
+        let sink = Sink::new(tx, Arc::clone(&metrics), config.max_event_size);
         metrics.set_state(ConnState::Connecting);
         log::info!("opening {spec}");
         let measure_lag = matches!(spec, SourceSpec::Tail(_));
@@ -123,8 +112,6 @@ impl Instance {
             metrics,
             finished: None,
             measure_lag,
-            spares,
-            spent: Vec::new(),
         })
     }
 
@@ -141,17 +128,11 @@ impl Instance {
         }
     }
 
-    fn add(
-        batch: &mut EventBatch,
-        e: AuditEvent,
-        lag: &mut BatchLag,
-        spent: &mut Vec<Vec<u8>>,
-    ) -> Result<(), Error> {
+    fn add(batch: &mut EventBatch, e: AuditEvent, lag: &mut BatchLag) -> Result<(), Error> {
         let mut event = Self::plugin_event(&e.payload);
         event.metadata.ts = e.ts;
         batch.add(event)?;
         lag.add(e.ts);
-        spent.push(e.payload);
         Ok(())
     }
 
@@ -160,7 +141,7 @@ impl Instance {
         while n < MAX_BATCH {
             match self.rx.try_recv() {
                 Ok(Item::Event(e)) => {
-                    Self::add(batch, e, lag, &mut self.spent)?;
+                    Self::add(batch, e, lag)?;
                     n += 1;
                 }
                 Ok(Item::Eof) => {
@@ -232,7 +213,6 @@ impl SourcePluginInstance for Instance {
             if let (true, Some(last)) = (self.measure_lag, lag.last) {
                 self.metrics.batch_lag(last, lag.worst);
             }
-            self.spares.give(&mut self.spent);
             Ok::<usize, Error>(n)
         }));
         match guarded {
@@ -255,7 +235,7 @@ impl Instance {
     ) -> Result<usize, Error> {
         match item {
             Item::Event(e) => {
-                Self::add(batch, e, lag, &mut self.spent)?;
+                Self::add(batch, e, lag)?;
                 Ok(1)
             }
             Item::Eof => {

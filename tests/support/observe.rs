@@ -126,12 +126,6 @@ pub fn reader_cpu_time() -> Duration {
     thread_cpu_time("k8saudit-ovh").expect("no reader thread (k8saudit-ovh) to measure")
 }
 
-/// CPU time (user + system) of the plugin's decoder threads (named `k8saudit-ovh-dec`) so
-/// far; zero when none runs (the reader decodes by itself until it falls behind).
-pub fn decoder_cpu_time() -> Duration {
-    thread_cpu_time("k8saudit-ovh-dec").unwrap_or_default()
-}
-
 /// CPU time (user + system) so far of the live threads of this process named `name`; None
 /// when there is none. Panics when /proc cannot be read or a thread's stat line cannot be
 /// parsed: a check built on it must fail, not pass, when there is no measurement. A thread

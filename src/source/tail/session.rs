@@ -11,7 +11,7 @@
 
 use super::dial::{describe_ws_error, Ws};
 use crate::config::InitConfig;
-use crate::ingest::decoder::{Decoded, Frame};
+use crate::ingest::decode::Frame;
 use crate::ingest::sink::Sink;
 use crate::metrics::SkipReason;
 use crate::source::stop::Stop;
@@ -19,7 +19,6 @@ use async_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
-use futures_lite::future::poll_once;
 use futures_lite::{FutureExt, StreamExt};
 use smol::Timer;
 use std::time::{Duration, Instant};
@@ -50,33 +49,14 @@ const FAIR_SHARE: u32 = 32;
 
 enum Wake {
     Stop,
-    /// A message, and whether it was there already (the reader is behind the stream).
-    Read(Option<Result<Message, WsError>>, bool),
+    Read(Option<Result<Message, WsError>>),
     Tick,
-    /// A frame back from the decoder thread.
-    Decoded(Decoded),
 }
 
 /// Reads `ws` into `sink` until the connection ends or `stop`; with `idle`, also after that
 /// long without a data frame. The events of every frame read are queued before it returns
 /// (unless the instance is closing).
 pub(crate) async fn run(
-    ws: &mut Ws,
-    config: &InitConfig,
-    sink: &mut Sink,
-    stop: &Stop,
-    idle: Option<Duration>,
-) -> SessionEnd {
-    match read(ws, config, sink, stop, idle).await {
-        SessionEnd::Stopped => SessionEnd::Stopped,
-        end => match sink.drain().await {
-            Ok(()) => end,
-            Err(_) => SessionEnd::Stopped,
-        },
-    }
-}
-
-async fn read(
     ws: &mut Ws,
     config: &InitConfig,
     sink: &mut Sink,
@@ -161,54 +141,31 @@ async fn read(
             tick.set_at(wake_at);
             tick_at = Some(wake_at);
         }
-        // A message already there means the reader is behind the stream; otherwise, before
-        // waiting, the frames gathered for the decoder thread go to it.
-        let wake = match poll_once(ws.next()).await {
-            Some(message) => Wake::Read(message, true),
-            None => {
-                sink.flush();
-                async {
-                    stopped.as_mut().await;
-                    Wake::Stop
-                }
-                .or(async { Wake::Read(ws.next().await, false) })
-                .or(async {
-                    (&mut tick).await;
-                    Wake::Tick
-                })
-                .or(async { Wake::Decoded(sink.decoded().await) })
-                .await
-            }
-        };
-        let (message, backlog) = match wake {
+        let wake = async {
+            stopped.as_mut().await;
+            Wake::Stop
+        }
+        .or(async { Wake::Read(ws.next().await) })
+        .or(async {
+            (&mut tick).await;
+            Wake::Tick
+        })
+        .await;
+        let message = match wake {
             Wake::Stop => return SessionEnd::Stopped,
             Wake::Tick => {
                 tick_at = None;
                 continue;
             }
-            Wake::Decoded(decoded) => {
-                if sink.deliver(decoded).await.is_err() {
-                    return SessionEnd::Stopped;
-                }
-                if let Some((reason, complete)) = sink.ended() {
-                    return SessionEnd::Enough {
-                        reason: reason.to_owned(),
-                        complete,
-                    };
-                }
-                // Time spent waiting for room in the queue is not the server's silence.
-                last_heard = last_heard.max(Instant::now());
-                continue;
-            }
-            Wake::Read(Some(Ok(m)), backlog) => (m, backlog),
-            Wake::Read(Some(Err(e)), _) => {
+            Wake::Read(Some(Ok(m))) => m,
+            Wake::Read(Some(Err(e))) => {
                 return SessionEnd::Lost {
                     clean: ended_by_server(&e),
                     reason: read_failed(&e, sink),
                     worked,
                 }
             }
-            Wake::Read(None, _) => {
+            Wake::Read(None) => {
                 return SessionEnd::Lost {
                     reason: "the server closed the connection".into(),
                     worked,
@@ -219,18 +176,14 @@ async fn read(
         match message {
             Message::Text(text) => {
                 worked = true;
-                if sink.owned_frame(Frame::Text(text), backlog).await.is_err() {
+                if sink.ws_frame(&Frame::Text(text)).await.is_err() {
                     return SessionEnd::Stopped;
                 }
                 last_data = Instant::now();
             }
             Message::Binary(bytes) => {
                 worked = true;
-                if sink
-                    .owned_frame(Frame::Binary(bytes), backlog)
-                    .await
-                    .is_err()
-                {
+                if sink.ws_frame(&Frame::Binary(bytes)).await.is_err() {
                     return SessionEnd::Stopped;
                 }
                 last_data = Instant::now();
