@@ -12,6 +12,11 @@
 //! A test binary of its own (`harness = false`), so the table always shows:
 //!
 //!     cargo test --test rules_detection
+//!
+//! `RULES_CORPUS_DIR=<dir>` measures another corpus of the same format instead (e.g. the
+//! held-out corpus, `RULES_CORPUS_DIR=rules/tests/holdout`): the tables are printed, not
+//! compared with docs/rules.md, and each setup is said to PASS or FAIL the targets without
+//! failing the test (Falco and the static evaluator must still agree).
 
 mod falco_rules;
 mod support;
@@ -144,6 +149,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let events = corpus::load();
+    let other_corpus = corpus::override_dir();
     let falco = match Falco::from_env() {
         Ok(f) => f,
         Err(e) => {
@@ -233,8 +239,12 @@ fn main() -> ExitCode {
     }
     let table = tables(&all);
     println!(
-        "rules_detection: corpus of {} events, measured through {via}, rule_matching first:\n",
-        events.len()
+        "rules_detection: corpus of {} events{}, measured through {via}, rule_matching first:\n",
+        events.len(),
+        match &other_corpus {
+            Some(d) => format!(" from {}", d.display()),
+            None => String::new(),
+        }
     );
     println!("{table}");
     for (o, m) in &all {
@@ -247,13 +257,15 @@ fn main() -> ExitCode {
             m.attacks.cell(),
             m.benign.cell(),
             m.lookalikes.cell(),
-            if ok {
-                "ok"
-            } else {
-                "FAILED (targets: >= 90%, <= 2%, <= 5%)"
+            match (ok, other_corpus.is_some()) {
+                (true, false) => "ok",
+                (false, false) => "FAILED (targets: >= 90%, <= 2%, <= 5%)",
+                (true, true) => "PASS (targets: >= 90%, <= 2%, <= 5%)",
+                (false, true) => "FAIL (targets: >= 90%, <= 2%, <= 5%)",
             }
         );
-        failed |= !ok;
+        // Another corpus is measured, not held to the targets.
+        failed |= !ok && other_corpus.is_none();
         if std::env::var_os("RULES_DETECTION_VERBOSE").is_some() {
             for (e, a) in events.iter().zip(&o.alerts) {
                 match (&e.label, a) {
@@ -265,27 +277,31 @@ fn main() -> ExitCode {
             }
         }
     }
-    // docs/rules.md shows the same tables.
-    let path = repo().join(DOC);
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let block = format!("{BEGIN}\n{table}{END}");
-    let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else {
-        println!("rules_detection: FAILED: {DOC} has no {BEGIN} ... {END} block");
-        return ExitCode::FAILURE;
-    };
-    let current = &doc[b..e + END.len()];
-    if current != block {
-        if std::env::var_os("UPDATE_RULES_DOCS").is_some() {
-            std::fs::write(&path, doc.replace(current, &block)).unwrap();
-            println!("rules_detection: {DOC} updated");
-        } else {
-            failed = true;
-            println!(
-                "rules_detection: FAILED: the tables of {DOC} are not these; rerun with UPDATE_RULES_DOCS=1"
-            );
-        }
+    // docs/rules.md shows the same tables, of the project's own corpus only.
+    if other_corpus.is_some() {
+        println!("rules_detection: another corpus: the tables of {DOC} are not compared");
     } else {
-        println!("rules_detection: the tables of {DOC} are current");
+        let path = repo().join(DOC);
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let block = format!("{BEGIN}\n{table}{END}");
+        let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else {
+            println!("rules_detection: FAILED: {DOC} has no {BEGIN} ... {END} block");
+            return ExitCode::FAILURE;
+        };
+        let current = &doc[b..e + END.len()];
+        if current != block {
+            if std::env::var_os("UPDATE_RULES_DOCS").is_some() {
+                std::fs::write(&path, doc.replace(current, &block)).unwrap();
+                println!("rules_detection: {DOC} updated");
+            } else {
+                failed = true;
+                println!(
+                    "rules_detection: FAILED: the tables of {DOC} are not these; rerun with UPDATE_RULES_DOCS=1"
+                );
+            }
+        } else {
+            println!("rules_detection: the tables of {DOC} are current");
+        }
     }
     if failed {
         ExitCode::FAILURE

@@ -1,10 +1,28 @@
 //! The detection corpus of `rules/tests/corpus/`: one day of an MKS cluster's audit log,
 //! attack events labelled with their technique, benign events with what they are.
+//!
+//! `RULES_CORPUS_DIR=<dir>` (relative to the repository, or absolute) loads another corpus of
+//! the same format instead, e.g. the held-out corpus of `rules/tests/holdout/`.
 
 use super::repo;
 use serde_json::Value as Json;
+use std::path::PathBuf;
 
 pub const DIR: &str = "rules/tests/corpus";
+/// Names another corpus directory to load instead of [`DIR`].
+pub const ENV: &str = "RULES_CORPUS_DIR";
+
+/// The corpus directory named by `RULES_CORPUS_DIR`, if set (and not empty).
+pub fn override_dir() -> Option<PathBuf> {
+    std::env::var_os(ENV)
+        .filter(|d| !d.is_empty())
+        .map(|d| repo().join(PathBuf::from(d)))
+}
+
+/// The directory the corpus is loaded from: `RULES_CORPUS_DIR`, else [`DIR`].
+pub fn dir() -> PathBuf {
+    override_dir().unwrap_or_else(|| repo().join(DIR))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Label {
@@ -34,7 +52,7 @@ impl CorpusEvent {
 }
 
 fn read(file: &str, label: impl Fn(&Json) -> Label) -> Vec<CorpusEvent> {
-    let path = repo().join(DIR).join(file);
+    let path = dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .enumerate()
