@@ -98,7 +98,13 @@ fn ours_split(frames: &[String], out: &mut dyn FnMut(&[u8])) {
         let Ok(payload) = frame::decode_text_with(f, &mut scratch) else {
             continue;
         };
-        audit::split(payload.text, 0, 1 << 20, &mut |e| out(&e.payload), &mut |_| {});
+        audit::split(
+            payload.text,
+            0,
+            1 << 20,
+            &mut |e| out(&e.payload),
+            &mut |_| {},
+        );
     }
 }
 
@@ -234,7 +240,8 @@ fn serde_op(root: &serde_json::Value, op: &Op) -> Vec<String> {
 fn simd_split(frames: &[String], out: &mut dyn FnMut(&[u8])) {
     for f in frames {
         let mut frame = f.as_bytes().to_vec();
-        let Ok(Envelope { message: Some(m) }) = simd_json::serde::from_slice::<Envelope>(&mut frame)
+        let Ok(Envelope { message: Some(m) }) =
+            simd_json::serde::from_slice::<Envelope>(&mut frame)
         else {
             continue;
         };
@@ -555,6 +562,8 @@ fn main() {
         );
     }
     if quick {
-        println!("\n(smoke run: `cargo bench --bench parsers --features compare-parsers` measures)");
+        println!(
+            "\n(smoke run: `cargo bench --bench parsers --features compare-parsers` measures)"
+        );
     }
 }

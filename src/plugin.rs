@@ -1,8 +1,9 @@
 //! Plugin identity and registration with Falco: the `Plugin` and `SourcePlugin` impls and the
 //! exported C ABI. Extraction lives in `fields/`.
 
-use crate::config::{schema_text, InitConfig, SourceSpec};
-use crate::metrics::Metrics;
+use crate::config::{schema_text, InitConfig, OpenParams};
+use crate::fields::StreamTags;
+use crate::metrics::MetricsBoard;
 use crate::source::Instance;
 use falco_plugin::anyhow::{self, Error};
 use falco_plugin::base::Json;
@@ -43,8 +44,10 @@ impl JsonSchema for RawInitConfig {
 /// The plugin: one per `plugins:` entry in `falco.yaml`.
 pub struct K8sAuditOvh {
     pub(crate) config: InitConfig,
-    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<MetricsBoard>,
     pub(crate) extract_cache: crate::fields::ExtractCache,
+    /// The stream of each event handed to Falco lately, for `ka.cluster.name`.
+    pub(crate) stream_tags: StreamTags,
 }
 
 impl K8sAuditOvh {
@@ -72,8 +75,9 @@ impl Plugin for K8sAuditOvh {
         let config = InitConfig::from_value(&(config.0).0).map_err(Error::msg)?;
         Ok(Self {
             config,
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(MetricsBoard::default()),
             extract_cache: Default::default(),
+            stream_tags: StreamTags::default(),
         })
     }
 
@@ -94,8 +98,10 @@ impl SourcePlugin for K8sAuditOvh {
     type Event<'a> = falco_plugin::event::events::Event<PluginEvent<&'a [u8]>>;
 
     fn open(&mut self, params: Option<&str>) -> Result<Self::Instance, Error> {
-        let spec = SourceSpec::parse(params).map_err(Error::msg)?;
-        Instance::open(spec, self.config.clone(), Arc::clone(&self.metrics))
+        let params = OpenParams::parse(params).map_err(Error::msg)?;
+        let names = params.streams.iter().map(|s| s.cluster_name.clone());
+        self.stream_tags.open(names.collect());
+        Instance::open(params, self.config.clone(), &self.metrics)
     }
 
     fn close(&mut self, instance: &mut Self::Instance) {

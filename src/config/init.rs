@@ -68,6 +68,10 @@ pub struct InitConfig {
     pub backfill_max_events: u64,
     /// Longest time spent replaying one window.
     pub backfill_timeout: Duration,
+    /// Where the stream's position is kept across restarts; None: not kept.
+    pub checkpoint_file: Option<PathBuf>,
+    /// How often the checkpoint is written.
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for InitConfig {
@@ -94,6 +98,8 @@ impl InitConfig {
             backfill_overlap: Duration::from_secs(10),
             backfill_max_events: 1_000_000,
             backfill_timeout: Duration::from_secs(300),
+            checkpoint_file: None,
+            checkpoint_interval: Duration::from_secs(2),
         }
     }
 
@@ -115,6 +121,7 @@ impl InitConfig {
     pub fn from_value(value: &Value) -> Result<Self, String> {
         let given = Given::checked(value)?;
         let ca = given.string("caCertFile");
+        let checkpoint = given.string("checkpointFile");
         let cfg = Self {
             max_event_size: given.int("maxEventSize") as usize,
             cluster_name: given.string("clusterName"),
@@ -130,6 +137,8 @@ impl InitConfig {
             backfill_overlap: given.secs("backfillOverlapSeconds"),
             backfill_max_events: given.int("backfillMaxEvents"),
             backfill_timeout: given.ms("backfillTimeoutMs"),
+            checkpoint_file: (!checkpoint.is_empty()).then(|| PathBuf::from(checkpoint)),
+            checkpoint_interval: given.ms("checkpointIntervalMs"),
         };
         cfg.check_relations()?;
         Ok(cfg)
@@ -158,6 +167,33 @@ impl InitConfig {
                     path
                 ));
             }
+        }
+        if let Some(path) = &self.checkpoint_file {
+            self.check_checkpoint_file(path)?;
+        }
+        Ok(())
+    }
+
+    /// A checkpoint file needs the backfill that replays from it and a directory to live in;
+    /// anything else about it (unwritable, corrupt) is a warning when it happens.
+    fn check_checkpoint_file(&self, path: &std::path::Path) -> Result<(), String> {
+        if !self.backfill {
+            return Err("init_config: checkpointFile is replayed from with the backfill machinery; set backfill to true (the default) or leave checkpointFile out".into());
+        }
+        if path.is_dir() {
+            return Err(format!(
+                "init_config: checkpointFile {path:?} is a directory; give the path of a file in it, e.g. {:?}",
+                path.join("k8saudit-ovh.checkpoint")
+            ));
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(format!(
+                "init_config: the directory of checkpointFile {path:?} does not exist; create it, or mount a volume there that outlives the pod (a hostPath or a PersistentVolumeClaim)"
+            ));
         }
         Ok(())
     }
@@ -308,6 +344,35 @@ mod tests {
         assert!(!off.backfill);
         let err = InitConfig::parse(r#"{"backfill": "yes"}"#).unwrap_err();
         assert!(err.contains("true or false"), "{err}");
+    }
+
+    #[test]
+    fn a_checkpoint_file_needs_an_existing_directory_and_backfill() {
+        let dir = std::env::temp_dir();
+        let file = dir.join("k8saudit-ovh-init-test.checkpoint");
+        let cfg = InitConfig::from_value(&serde_json::json!({ "checkpointFile": file })).unwrap();
+        assert_eq!(cfg.checkpoint_file, Some(file.clone()));
+        assert_eq!(cfg.checkpoint_interval, Duration::from_secs(2));
+        for (config, needle) in [
+            (
+                serde_json::json!({ "checkpointFile": "/no/such/dir/cp" }),
+                "does not exist",
+            ),
+            (
+                serde_json::json!({ "checkpointFile": dir }),
+                "is a directory",
+            ),
+            (
+                serde_json::json!({ "checkpointFile": file, "backfill": false }),
+                "set backfill to true",
+            ),
+        ] {
+            let err = InitConfig::from_value(&config).unwrap_err();
+            assert!(
+                err.contains(needle) && err.contains("checkpointFile"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -8,5 +8,5 @@ mod redact;
 mod url;
 
 pub use init::{schema_text, InitConfig, SCHEMA_CSTR};
-pub use open_params::SourceSpec;
+pub use open_params::{metric_prefix, OpenParams, SourceSpec, StreamSpec};
 pub use url::{Scheme, TailUrl};

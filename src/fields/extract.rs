@@ -52,8 +52,25 @@ pub enum SubjectKind {
 pub struct Audit<'a> {
     /// The event's top-level object.
     pub root: Value<'a>,
-    /// `init_config.clusterName`, when set.
-    pub cluster_name_fallback: Option<&'a str>,
+    /// Where `ka.cluster.name` comes from when the event has no `cluster_name` annotation.
+    pub cluster: ClusterName<'a>,
+}
+
+/// The cluster name of an event without a `cluster_name` annotation: its stream's
+/// `clusterName` (named streams), else `init_config.clusterName`.
+#[derive(Clone, Copy, Default)]
+pub struct ClusterName<'a> {
+    pub payload: &'a [u8],
+    pub streams: Option<&'a super::streams::StreamTags>,
+    pub configured: Option<&'a str>,
+}
+
+impl<'a> ClusterName<'a> {
+    fn resolve(&self) -> Option<&'a str> {
+        self.streams
+            .and_then(|t| t.cluster_of(self.payload))
+            .or(self.configured)
+    }
 }
 
 /// Upstream's rendering of a value as a field string: a string's unescaped text, anything else
@@ -446,10 +463,12 @@ impl<'a> Audit<'a> {
         }
     }
 
-    /// `ka.cluster.name`: the `cluster_name` annotation, else `init_config.clusterName`.
+    /// `ka.cluster.name`: the `cluster_name` annotation, else its stream's `clusterName`,
+    /// else `init_config.clusterName`.
     pub fn cluster_name(&self) -> Option<CString> {
         self.scalar(&["annotations", "cluster_name"]).or_else(|| {
-            self.cluster_name_fallback
+            self.cluster
+                .resolve()
                 .map(|name| cstring_from(name.as_bytes()))
         })
     }
@@ -469,7 +488,10 @@ mod tests {
         tape.parse(src.as_bytes()).unwrap();
         f(Audit {
             root: tape.root(src.as_bytes()).unwrap(),
-            cluster_name_fallback: fallback,
+            cluster: ClusterName {
+                configured: fallback,
+                ..Default::default()
+            },
         })
     }
 

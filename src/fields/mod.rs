@@ -22,11 +22,13 @@ mod cache;
 mod extract;
 mod image;
 mod path;
+mod streams;
 mod uri;
 
 pub use cache::ExtractCache;
-use extract::{Audit, ContainerList, SubjectKind};
+use extract::{Audit, ClusterName, ContainerList, SubjectKind};
 use path::Index;
+pub use streams::StreamTags;
 
 use crate::K8sAuditOvh;
 use falco_plugin::anyhow::Error;
@@ -48,14 +50,13 @@ impl K8sAuditOvh {
             let event = req.event.event().ok()?;
             let payload = event.params.event_data;
             let evtnum = req.event.event_number() as u64;
-            let cluster_name_fallback = self.cluster_name_fallback();
+            let cluster = ClusterName {
+                payload,
+                streams: Some(&self.stream_tags),
+                configured: self.cluster_name_fallback(),
+            };
             self.extract_cache
-                .with_audit_event(evtnum, payload, |root| {
-                    f(Audit {
-                        root,
-                        cluster_name_fallback,
-                    })
-                })
+                .with_audit_event(evtnum, payload, |root| f(Audit { root, cluster }))
                 .flatten()
         };
         catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {

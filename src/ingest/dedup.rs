@@ -7,10 +7,13 @@
 //! the apiserver takes `auditID` from the client's `Audit-ID` request header, and two requests
 //! can share it, their stage and their stage timestamp. A copy that differs in any byte (say,
 //! re-serialised with other whitespace) is delivered twice rather than risk losing an event.
-//! The hash is keyed per instance, so nobody can craft colliding keys; an accidental 64-bit
-//! collision within the memory is about one in 10¹⁴ per event.
+//! The hash (SipHash-1-3) is keyed with 128 random bits per stream, so nobody can craft
+//! colliding keys; an accidental 64-bit collision within the memory is about one in 10¹⁴ per
+//! event. The key is explicit, not `std`'s `RandomState`, so that a checkpoint can store it
+//! with the keys of the events delivered last, and the next run recognise them.
 
 use crate::ingest::audit::AuditEvent;
+use siphasher::sip::SipHasher13;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
@@ -74,28 +77,45 @@ impl Recent {
     }
 }
 
-/// The memory of one tail: keys of recent live events and of recent replayed events.
+/// The secret of a stream's event keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Keyer(pub(crate) [u64; 2]);
+
+impl Keyer {
+    /// 128 fresh random bits (from the OS, through `RandomState`'s seeding).
+    pub(crate) fn random() -> Self {
+        let bits = |salt: u64| RandomState::new().hash_one(salt);
+        Self([bits(1), bits(2)])
+    }
+
+    /// The key of `event`: a keyed hash of its length and all its bytes.
+    pub(crate) fn key(&self, event: &AuditEvent) -> Key {
+        let mut h = SipHasher13::new_with_keys(self.0[0], self.0[1]);
+        h.write_usize(event.payload.len());
+        h.write(&event.payload);
+        h.finish()
+    }
+}
+
+/// The memory of one tail: keys of recent live events and of recent replayed events (the
+/// sink makes the keys, with its stream's [`Keyer`]).
 pub(crate) struct Dedup {
-    hasher: RandomState,
     live: Recent,
     replayed: Recent,
 }
 
 impl Dedup {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A memory that already knows `delivered` as live events: what the last run of this
+    /// stream handed to Falco, from its checkpoint (keys made with the checkpoint's secret).
+    pub(crate) fn seeded(capacity: usize, delivered: impl IntoIterator<Item = Key>) -> Self {
+        let mut live = Recent::new(capacity);
+        for k in delivered {
+            live.insert(k);
+        }
         Self {
-            hasher: RandomState::new(),
-            live: Recent::new(capacity),
+            live,
             replayed: Recent::new(capacity),
         }
-    }
-
-    /// The key of `event`: a keyed hash of its length and all its bytes.
-    pub(crate) fn key(&self, event: &AuditEvent) -> Key {
-        let mut h = self.hasher.build_hasher();
-        h.write_usize(event.payload.len());
-        h.write(&event.payload);
-        h.finish()
     }
 
     /// A live event: true (deliver) unless delivered recently, live or replayed.
@@ -124,7 +144,7 @@ mod tests {
 
     #[test]
     fn only_an_exact_copy_has_the_same_key() {
-        let d = Dedup::new(8);
+        let d = Keyer::random();
         let k = d.key(&event(E));
         assert_eq!(d.key(&event(E)), k, "a copy");
         let others = [
@@ -143,15 +163,28 @@ mod tests {
     }
 
     #[test]
-    fn keys_differ_between_instances() {
-        // Keyed per instance: nobody outside can compute (and so aim at) a key.
-        let (a, b) = (Dedup::new(8), Dedup::new(8));
+    fn keys_differ_between_streams_and_agree_for_one_secret() {
+        // Keyed per stream: nobody outside can compute (and so aim at) a key.
+        let (a, b) = (Keyer::random(), Keyer::random());
         assert_ne!(a.key(&event(E)), b.key(&event(E)));
+        // A checkpoint's secret makes the same keys in the next run.
+        assert_eq!(Keyer(a.0).key(&event(E)), a.key(&event(E)));
+    }
+
+    #[test]
+    fn a_seeded_memory_drops_what_the_last_run_delivered() {
+        let keyer = Keyer::random();
+        let k = keyer.key(&event(E));
+        let mut next = Dedup::seeded(8, [k]);
+        assert!(!next.admit_replayed(k), "replayed after a restart");
+        assert!(!next.admit_live(k));
+        let other = keyer.key(&event(&E.replace("ResponseComplete", "ResponseStarted")));
+        assert!(next.admit_replayed(other));
     }
 
     #[test]
     fn live_and_replayed_copies_are_admitted_once_in_either_order() {
-        let mut d = Dedup::new(8);
+        let mut d = Dedup::seeded(8, []);
         assert!(d.admit_live(1));
         assert!(!d.admit_replayed(1), "replayed copy of a live event");
         assert!(d.admit_replayed(2));

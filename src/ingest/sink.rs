@@ -4,8 +4,10 @@
 
 use crate::ingest::audit::AuditEvent;
 use crate::ingest::decode::{self, Decoded, Frame};
+use crate::ingest::dedup::{Key, Keyer};
 use crate::ingest::frame::Scratch;
 use crate::metrics::{Metrics, SkipReason};
+use crate::source::ledger::Ledger;
 use smol::channel::Sender;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// What the reader thread hands to `next_batch`.
 #[derive(Debug)]
 pub(crate) enum Item {
-    /// One audit event.
-    Event(AuditEvent),
+    /// One audit event, with its key when the stream keeps a ledger.
+    Event(AuditEvent, Option<Key>),
     /// The source failed for good; the message is for the user (never contains the token).
     Fatal(String),
     /// The source ended (file replay).
@@ -39,22 +41,48 @@ pub(crate) enum Admit {
     End { reason: String, complete: bool },
 }
 
-/// Decides, event by event, what a sink does with what its connection delivers.
-pub(crate) type Gate = Box<dyn FnMut(&AuditEvent) -> Admit + Send>;
+/// Decides, event by event (with its key), what a sink does with what its connection
+/// delivers.
+pub(crate) type Gate = Box<dyn FnMut(&AuditEvent, Key) -> Admit + Send>;
 
-/// Logs one line per key at most every `period`, with the count of suppressed lines.
+/// How a stream keeps track of what it delivers: the secret of its event keys, and its
+/// ledger (what reached Falco, for checkpoints).
+#[derive(Clone)]
+pub(crate) struct Tracking {
+    pub(crate) keyer: Keyer,
+    pub(crate) ledger: Arc<Ledger>,
+}
+
+/// Logs one line per key at most every `period`, with the count of suppressed lines; every
+/// line starts with the stream's label (its `clusterName`, when `open_params` names streams).
 #[derive(Debug)]
 pub(crate) struct RateLimitedLog {
     period: Duration,
+    label: String,
     slots: Vec<(&'static str, Option<Instant>, u64)>,
 }
 
 impl RateLimitedLog {
-    pub(crate) fn new(period: Duration) -> Self {
+    pub(crate) fn new(period: Duration, label: Option<&str>) -> Self {
         Self {
             period,
+            label: label.map(|l| format!("stream {l:?}: ")).unwrap_or_default(),
             slots: Vec::new(),
         }
+    }
+
+    /// Another log of the same stream, with its own `period` and slots.
+    pub(crate) fn fresh(&self, period: Duration) -> Self {
+        Self {
+            period,
+            label: self.label.clone(),
+            slots: Vec::new(),
+        }
+    }
+
+    /// `msg` with the stream's label in front.
+    pub(crate) fn labelled(&self, msg: &str) -> String {
+        format!("{}{msg}", self.label)
     }
 
     /// Logs `msg()` under `key` unless a line with that key was logged within the period.
@@ -82,7 +110,7 @@ impl RateLimitedLog {
         } else {
             String::new()
         };
-        log::log!(level, "{}{more}", msg());
+        log::log!(level, "{}{}{more}", self.label, msg());
         *last = Some(now);
         *suppressed = 0;
     }
@@ -114,16 +142,23 @@ pub(crate) struct Sink {
     duplicates: u64,
     /// Buffers frames are decoded into, kept from one frame to the next.
     scratch: Scratch,
+    /// Keys and ledger, when the stream keeps them (backfill on).
+    tracking: Option<Tracking>,
 }
 
 impl Sink {
-    /// A sink into `tx`.
-    pub(crate) fn new(tx: Sender<Item>, metrics: Arc<Metrics>, max_event_size: usize) -> Self {
+    /// A sink into `tx`, for the stream `label` (its `clusterName`, if named).
+    pub(crate) fn new(
+        tx: Sender<Item>,
+        metrics: Arc<Metrics>,
+        max_event_size: usize,
+        label: Option<&str>,
+    ) -> Self {
         Self {
             tx,
             metrics,
             max_event_size,
-            log: RateLimitedLog::new(Duration::from_secs(10)),
+            log: RateLimitedLog::new(Duration::from_secs(10), label),
             gate: None,
             replay: false,
             newest: None,
@@ -131,7 +166,24 @@ impl Sink {
             delivered: 0,
             duplicates: 0,
             scratch: Scratch::default(),
+            tracking: None,
         }
+    }
+
+    /// Keys every event with `tracking`'s secret and records what it queues in its ledger;
+    /// a gate needs it.
+    pub(crate) fn track(&mut self, tracking: Tracking) {
+        self.tracking = Some(tracking);
+    }
+
+    /// The queue this sink feeds.
+    pub(crate) fn queue(&self) -> Sender<Item> {
+        self.tx.clone()
+    }
+
+    /// How this sink keeps track of what it delivers, if it does.
+    pub(crate) fn tracking(&self) -> Option<&Tracking> {
+        self.tracking.as_ref()
     }
 
     /// A second sink into the same queue, for replayed windows.
@@ -140,8 +192,11 @@ impl Sink {
             self.tx.clone(),
             Arc::clone(&self.metrics),
             self.max_event_size,
+            None,
         );
+        fork.log.label = self.log.label.clone();
         fork.replay = true;
+        fork.tracking = self.tracking.clone();
         fork
     }
 
@@ -226,8 +281,9 @@ impl Sink {
             self.skipped(s.reason, s.size, s.audit_id.as_deref());
         }
         for e in events {
-            if let Some(gate) = self.gate.as_mut() {
-                match gate(&e) {
+            let key = self.tracking.as_ref().map(|t| t.keyer.key(&e));
+            if let (Some(gate), Some(key)) = (self.gate.as_mut(), key) {
+                match gate(&e, key) {
                     Admit::Deliver => {}
                     Admit::Duplicate => {
                         self.duplicates += 1;
@@ -243,7 +299,11 @@ impl Sink {
                 }
             }
             let ts = e.ts;
-            self.send(Item::Event(e)).await?;
+            if let (Some(t), Some(key)) = (&self.tracking, key) {
+                // Before it can be taken: the ledger must know it is pending.
+                t.ledger.queued(key, ts, self.replay);
+            }
+            self.send(Item::Event(e, key)).await?;
             self.metrics.events_emitted.fetch_add(1, Ordering::Relaxed);
             self.delivered += 1;
             if self.replay {
@@ -285,9 +345,10 @@ impl Sink {
         sent
     }
 
-    /// Ends the source with an error for the user.
+    /// Ends the stream with an error for the user (labelled with the stream).
     pub(crate) async fn fatal(&self, msg: String) {
         self.metrics.fatal_errors.fetch_add(1, Ordering::Relaxed);
+        let msg = self.log.labelled(&msg);
         log::error!("{msg}");
         self.send(Item::Fatal(msg)).await.ok();
     }

@@ -59,6 +59,9 @@ pub enum Step {
     Generate(std::ops::Range<usize>, fn(usize) -> String),
     /// Send the history frames within the request's `begin`/`end` window.
     Replay,
+    /// From now on, send each frame the live feed makes ([`WsServer::live_feed`]), as it is
+    /// made, until the client goes.
+    Live,
     /// Send a Close frame (1000), wait up to 1 s for the client's, then close.
     Close,
     /// Close the TCP connection (FIN) without a WebSocket Close.
@@ -100,6 +103,8 @@ struct Shared {
     replay_queue: Mutex<VecDeque<Script>>,
     replay_default: Mutex<Option<Script>>,
     history: Mutex<Vec<(u64, String)>>,
+    /// The live feed's frames so far (they are in the history too).
+    fed: Mutex<Vec<String>>,
     conns: Mutex<Vec<ConnRecord>>,
     stop: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -139,6 +144,7 @@ impl WsServer {
             replay_queue: Mutex::new(VecDeque::new()),
             replay_default: Mutex::new(None),
             history: Mutex::new(Vec::new()),
+            fed: Mutex::new(Vec::new()),
             conns: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
@@ -176,6 +182,39 @@ impl WsServer {
     pub fn history(&self, frames: impl IntoIterator<Item = (u64, String)>) -> &Self {
         self.shared.history.lock().unwrap().extend(frames);
         self
+    }
+
+    /// Starts a live feed: every `every`, frame `make(i, now)` for the next `i` (from 0),
+    /// stamped with the time it is made (ns since the epoch), goes to the history (for
+    /// replays) and to every [`Step::Live`] connection: an LDP stream as time goes.
+    pub fn live_feed(&self, every: Duration, make: fn(usize, u64) -> String) -> &Self {
+        let shared = Arc::clone(&self.shared);
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut i = 0usize;
+            while !shared.stop.load(Ordering::SeqCst) {
+                let due = start + every * i as u32;
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait.min(Duration::from_millis(20)));
+                    continue;
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64;
+                let f = make(i, now);
+                shared.history.lock().unwrap().push((now, f.clone()));
+                shared.fed.lock().unwrap().push(f);
+                i += 1;
+            }
+        });
+        self.shared.threads.lock().unwrap().push(t);
+        self
+    }
+
+    /// Frames the live feed made so far.
+    pub fn fed(&self) -> usize {
+        self.shared.fed.lock().unwrap().len()
     }
 
     /// The server's address.
@@ -447,6 +486,22 @@ impl Peer<'_> {
                     }
                     sent
                 })
+            }
+            Step::Live => {
+                let mut next = self.shared.fed.lock().unwrap().len();
+                loop {
+                    let new: Vec<String> = self.shared.fed.lock().unwrap()[next..].to_vec();
+                    next += new.len();
+                    if !new
+                        .iter()
+                        .all(|f| self.send_frame(&frame(0x1, f.as_bytes())))
+                    {
+                        return false;
+                    }
+                    if self.pump(Some(Instant::now() + Duration::from_millis(5))) == Flow::Over {
+                        return false;
+                    }
+                }
             }
             Step::Raw(b) => self.send(&b),
             Step::Hold(d) => self.pump(Some(Instant::now() + d)) == Flow::TimeUp,

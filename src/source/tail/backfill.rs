@@ -15,7 +15,7 @@ use super::backoff::Backoff;
 use super::dial::{self, DialError, TrustRoots};
 use super::session::{self, SessionEnd};
 use crate::config::{InitConfig, TailUrl};
-use crate::ingest::dedup::{Dedup, REMEMBERED_KEYS};
+use crate::ingest::dedup::Dedup;
 use crate::ingest::sink::{Admit, Gate, Sink};
 use crate::source::stop::Stop;
 use futures_lite::FutureExt;
@@ -85,14 +85,13 @@ fn lock(dedup: &Mutex<Dedup>) -> MutexGuard<'_, Dedup> {
 }
 
 impl Backfill {
-    /// Puts the duplicate filter in front of `live` and makes the replay sink.
-    pub(crate) fn new(live: &mut Sink) -> Self {
-        let dedup = Arc::new(Mutex::new(Dedup::new(REMEMBERED_KEYS)));
+    /// Puts the duplicate filter `dedup` in front of `live` (which keys its events) and makes
+    /// the replay sink.
+    pub(crate) fn new(live: &mut Sink, dedup: Dedup) -> Self {
+        let dedup = Arc::new(Mutex::new(dedup));
         let shared = Arc::clone(&dedup);
-        live.set_gate(Some(Box::new(move |e| {
-            let mut d = lock(&shared);
-            let k = d.key(e);
-            if d.admit_live(k) {
+        live.set_gate(Some(Box::new(move |_, k| {
+            if lock(&shared).admit_live(k) {
                 Admit::Deliver
             } else {
                 Admit::Duplicate
@@ -268,7 +267,7 @@ fn replay_gate(
     let max = config.backfill_max_events;
     let mut left = budget;
     let mut in_window = 0u64;
-    Box::new(move |e| {
+    Box::new(move |e, key| {
         if left == 0 {
             return Admit::End {
                 reason: format!("more than backfillMaxEvents ({max}) events"),
@@ -294,9 +293,7 @@ fn replay_gate(
             return Admit::Duplicate;
         }
         in_window += 1;
-        let mut d = lock(&dedup);
-        let k = d.key(e);
-        if d.admit_replayed(k) {
+        if lock(&dedup).admit_replayed(key) {
             Admit::Deliver
         } else {
             Admit::Duplicate
@@ -376,9 +373,15 @@ mod tests {
         InitConfig::parse(r#"{"backfillOverlapSeconds": 5, "backfillMaxEvents": 4}"#).unwrap()
     }
 
+    /// Calls `gate` as a sink does: with the event and its key.
+    fn admit(gate: &mut Gate, _: &Mutex<Dedup>, e: crate::ingest::audit::AuditEvent) -> Admit {
+        let key = crate::ingest::dedup::Keyer([1, 2]).key(&e);
+        gate(&e, key)
+    }
+
     #[test]
     fn replay_gate_keeps_the_window_and_ends_past_it() {
-        let dedup = Arc::new(Mutex::new(Dedup::new(16)));
+        let dedup = Arc::new(Mutex::new(Dedup::seeded(16, [])));
         let w = Window {
             begin: 100,
             end: 200,
@@ -386,20 +389,28 @@ mod tests {
         };
         let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
         assert_eq!(
-            gate(&event("old", 90)),
+            admit(&mut gate, &dedup, event("old", 90)),
             Admit::Duplicate,
             "before the window"
         );
-        assert_eq!(gate(&event("a", 96)), Admit::Deliver, "within the slack");
-        assert_eq!(gate(&event("a", 96)), Admit::Duplicate, "twice");
+        assert_eq!(
+            admit(&mut gate, &dedup, event("a", 96)),
+            Admit::Deliver,
+            "within the slack"
+        );
+        assert_eq!(
+            admit(&mut gate, &dedup, event("a", 96)),
+            Admit::Duplicate,
+            "twice"
+        );
         assert!(matches!(
-            gate(&event("late", 206)),
+            admit(&mut gate, &dedup, event("late", 206)),
             Admit::End { complete: true, .. }
         ));
         // A server that starts past the window ignores the parameters.
         let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
         assert!(matches!(
-            gate(&event("live", 300)),
+            admit(&mut gate, &dedup, event("live", 300)),
             Admit::End {
                 complete: false,
                 ..
@@ -409,16 +420,16 @@ mod tests {
 
     #[test]
     fn replay_gate_stops_after_its_budget() {
-        let dedup = Arc::new(Mutex::new(Dedup::new(16)));
+        let dedup = Arc::new(Mutex::new(Dedup::seeded(16, [])));
         let w = Window {
             begin: 100,
             end: 200,
             missed: None,
         };
-        let mut gate = replay_gate(dedup, &w, &config(), 2);
-        assert_eq!(gate(&event("a", 150)), Admit::Deliver);
-        assert_eq!(gate(&event("b", 150)), Admit::Deliver);
-        let end = gate(&event("c", 150));
+        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 2);
+        assert_eq!(admit(&mut gate, &dedup, event("a", 150)), Admit::Deliver);
+        assert_eq!(admit(&mut gate, &dedup, event("b", 150)), Admit::Deliver);
+        let end = admit(&mut gate, &dedup, event("c", 150));
         assert!(
             matches!(&end, Admit::End { complete: false, reason } if reason.contains("backfillMaxEvents (4)")),
             "{end:?}"

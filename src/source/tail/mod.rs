@@ -20,8 +20,10 @@ mod dial;
 mod session;
 
 use crate::config::{InitConfig, TailUrl};
+use crate::ingest::dedup::{Dedup, REMEMBERED_KEYS};
 use crate::ingest::sink::{now_nanos, Sink};
 use crate::metrics::ConnState;
+use crate::source::ledger::Position;
 use crate::source::stop::Stop;
 use backfill::{Backfill, Window};
 use backoff::Backoff;
@@ -30,6 +32,7 @@ use futures_lite::FutureExt;
 use session::SessionEnd;
 use std::cell::Cell;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long closing waits for the server to acknowledge our Close frame.
@@ -37,18 +40,36 @@ const CLOSE_BUDGET: Duration = Duration::from_millis(500);
 /// The same after a lost connection, when the server may be gone.
 const LOST_CLOSE_BUDGET: Duration = Duration::from_millis(100);
 
-/// Tails `url` into `sink` until `stop`, reconnecting as needed.
-pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop: &Stop) {
+/// Tails `url` into `sink` until `stop`, reconnecting as needed. With `resume` (where the
+/// last run of this stream stopped: a checkpoint), the first connection replays the gap
+/// from there, like a reconnection.
+pub(crate) async fn run(
+    url: TailUrl,
+    config: &InitConfig,
+    sink: &mut Sink,
+    stop: &Stop,
+    resume: Option<Position>,
+) {
     let roots = match TrustRoots::load(config) {
         Ok(r) => r,
         Err(msg) => return sink.fatal(msg).await,
     };
     let mut backoff = Backoff::new(config.reconnect_min_backoff, config.reconnect_max_backoff);
     let mut connected_before = false;
-    let mut backfill = config.backfill.then(|| Backfill::new(sink));
+    let ledger = sink.tracking().map(|t| Arc::clone(&t.ledger));
+    let mut backfill = match (config.backfill, sink.tracking()) {
+        (true, Some(_)) => {
+            let delivered = resume.iter().flat_map(|p| p.keys.iter().copied());
+            let dedup = Dedup::seeded(REMEMBERED_KEYS, delivered);
+            Some(Backfill::new(sink, dedup))
+        }
+        _ => None,
+    };
     // Everything the server had from before this time (ns, event clock) was delivered: the
-    // newest event delivered, or the first connection while there is none.
-    let mut covered: Option<u64> = None;
+    // newest event delivered, or the first connection while there is none, or where the
+    // last run stopped.
+    let mut covered: Option<u64> = resume.as_ref().map(|p| p.covered);
+    let mut resuming = covered.is_some();
     loop {
         sink.metrics().set_state(ConnState::Connecting);
         sink.metrics()
@@ -73,10 +94,12 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
                         format!("reconnected to {url} ({n} reconnections so far)")
                     });
                 } else {
-                    log::info!("connected to {url}");
+                    sink.log.log(log::Level::Info, "connected", || {
+                        format!("connected to {url}")
+                    });
                 }
                 let window = match (&backfill, covered) {
-                    (Some(_), Some(c)) if connected_before => Some(Window::after_gap(
+                    (Some(_), Some(c)) if connected_before || resuming => Some(Window::after_gap(
                         c,
                         live_since,
                         config.backfill_overlap,
@@ -84,7 +107,16 @@ pub(crate) async fn run(url: TailUrl, config: &InitConfig, sink: &mut Sink, stop
                     )),
                     _ => None,
                 };
+                if resuming && window.is_some() {
+                    sink.metrics()
+                        .checkpoint_resumes
+                        .fetch_add(1, Ordering::Relaxed);
+                }
                 connected_before = true;
+                resuming = false;
+                if let Some(l) = &ledger {
+                    l.session(covered.unwrap_or(live_since), window.is_some());
+                }
                 let (end, interrupted) = match (&window, backfill.as_mut()) {
                     (Some(w), Some(bf)) => {
                         beside_replay(&mut ws, &url, w, bf, config, &roots, sink, stop).await
@@ -151,8 +183,14 @@ async fn beside_replay(
     stop: &Stop,
 ) -> (SessionEnd, bool) {
     let finished = Cell::new(false);
+    let sink_tracking = sink.tracking().cloned();
+    let sink_tracking = sink_tracking.as_ref();
     let replay = async {
         backfill.run(url, window, config, roots, stop).await;
+        if let Some(t) = sink_tracking {
+            // The gap is filled (or given up): the live events move the position again.
+            t.ledger.replay_over();
+        }
         finished.set(true);
         futures_lite::future::pending().await
     };
