@@ -169,6 +169,7 @@ fn run(env: &FalcoEnv, subject: &Subject, setup: &Setup, pki: &Pki, opts: &Optio
         plugins,
         rules_files: setup.rules.iter().map(|r| repo.join(r)).collect(),
         extra: String::new(),
+        watch_config_files: false,
     };
     let proc_env: Vec<(&str, &str)> = proc_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let falco = FalcoProcess::start(&env.falco, &config, &dir, &proc_env);

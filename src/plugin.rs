@@ -48,6 +48,8 @@ pub struct K8sAuditOvh {
     pub(crate) extract_cache: crate::fields::ExtractCache,
     /// The stream of each event handed to Falco lately, for `ka.cluster.name`.
     pub(crate) stream_tags: StreamTags,
+    /// Which events of the last batch the host went through, for a closing instance.
+    pub(crate) witness: crate::source::Witness,
 }
 
 impl K8sAuditOvh {
@@ -78,6 +80,7 @@ impl Plugin for K8sAuditOvh {
             metrics: Arc::new(MetricsBoard::default()),
             extract_cache: Default::default(),
             stream_tags: StreamTags::default(),
+            witness: Default::default(),
         })
     }
 
@@ -101,11 +104,12 @@ impl SourcePlugin for K8sAuditOvh {
         let params = OpenParams::parse(params).map_err(Error::msg)?;
         let names = params.streams.iter().map(|s| s.cluster_name.clone());
         self.stream_tags.open(names.collect());
+        self.witness.opened();
         Instance::open(params, self.config.clone(), &self.metrics)
     }
 
     fn close(&mut self, instance: &mut Self::Instance) {
-        instance.close();
+        instance.close_after(&self.witness);
     }
 
     fn event_to_string(&mut self, event: &EventInput<Self::Event<'_>>) -> Result<CString, Error> {

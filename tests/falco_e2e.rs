@@ -46,6 +46,14 @@ fn main() {
             "rule_outputs_and_plugininfo_render_as_users_see_them",
             rule_outputs_and_plugininfo_render_as_users_see_them,
         ),
+        (
+            "sighup_reloads_lose_no_event_and_repeat_none",
+            sighup_reloads_lose_no_event_and_repeat_none,
+        ),
+        (
+            "a_stop_and_a_restart_with_a_checkpoint_file_lose_no_event_and_repeat_none",
+            a_stop_and_a_restart_with_a_checkpoint_file_lose_no_event_and_repeat_none,
+        ),
     ]);
 }
 
@@ -127,6 +135,7 @@ fn alerts_of(
         plugins: vec![source, PluginEntry::json(json_plugin)],
         rules_files: vec![first, stock_rules(), last],
         extra: String::new(),
+        watch_config_files: false,
     };
     let mut falco = FalcoProcess::start(&env.falco, &config, dir, proc_env);
     if ends_by_itself {
@@ -344,6 +353,7 @@ fn a_401_stops_falco_with_the_status_and_no_token(env: &FalcoEnv) -> Result<(), 
         )],
         rules_files: vec![repo().join("rules/k8s_audit_ovh_rules.yaml")],
         extra: String::new(),
+        watch_config_files: false,
     };
     let mut falco = FalcoProcess::start(&env.falco, &config, &dir, &[]);
     let status = falco.wait_exit(Duration::from_secs(30));
@@ -396,6 +406,7 @@ fn a_bad_init_config_is_rejected_before_any_event_naming_the_key(
             )],
             rules_files: vec![repo().join("rules/k8s_audit_ovh_rules.yaml")],
             extra: String::new(),
+            watch_config_files: false,
         };
         let mut falco = FalcoProcess::start(&env.falco, &config, &dir, &[]);
         let status = falco.wait_exit(Duration::from_secs(30));
@@ -461,6 +472,7 @@ fn rule_outputs_and_plugininfo_render_as_users_see_them(env: &FalcoEnv) -> Resul
         )],
         rules_files: vec![rules],
         extra: String::new(),
+        watch_config_files: false,
     };
     let mut falco = FalcoProcess::start(&env.falco, &config, &dir, &[]);
     let status = falco.wait_exit(Duration::from_secs(30));
@@ -487,5 +499,126 @@ fn rule_outputs_and_plugininfo_render_as_users_see_them(env: &FalcoEnv) -> Resul
         event.as_str(),
         "%evt.plugininfo is the audit event as received"
     );
+    Ok(())
+}
+
+/// A server that makes 50 events a second and replays its history.
+fn live_server() -> WsServer {
+    let server = WsServer::ws(vec![Step::Upgrade, Step::Live]);
+    server
+        .replays(vec![Step::Upgrade, Step::Replay, Step::Close])
+        .live_feed(Duration::from_millis(20), |i, ts| {
+            ldp::event_frame(&ldp::event(&format!("ev-{i}"), &ldp::rfc3339(ts)))
+        });
+    server
+}
+
+/// The `ev-<i>` numbers Falco alerted on (one alert per event: the catch-all rule).
+fn alerted_numbers(alerts: &[Value]) -> Vec<usize> {
+    alerts
+        .iter()
+        .filter_map(|a| a["output_fields"]["ka.auditid"].as_str())
+        .filter_map(|id| id.strip_prefix("ev-")?.parse().ok())
+        .collect()
+}
+
+/// Checks that `numbers` hold every number from the first to the last once.
+fn assert_each_once(mut numbers: Vec<usize>, what: &str) {
+    numbers.sort_unstable();
+    let (first, last) = (numbers[0], *numbers.last().unwrap());
+    let twice: Vec<usize> = numbers
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    let missing: Vec<usize> = (first..=last)
+        .filter(|i| numbers.binary_search(i).is_err())
+        .collect();
+    eprintln!(
+        "    {} events {what}: {} missing, {} twice",
+        last - first + 1,
+        missing.len(),
+        twice.len()
+    );
+    assert_eq!(missing, Vec::<usize>::new(), "lost {what}");
+    assert_eq!(twice, Vec::<usize>::new(), "delivered twice {what}");
+}
+
+fn a_stop_and_a_restart_with_a_checkpoint_file_lose_no_event_and_repeat_none(
+    env: &FalcoEnv,
+) -> Result<(), Skip> {
+    let dir = scratch("checkpoint");
+    let server = live_server();
+    let (_, last) = harness_rules(&dir);
+    let file = dir.join("k8saudit-ovh.checkpoint");
+    let config = FalcoConfig {
+        plugins: vec![PluginEntry::k8saudit_ovh(
+            &support::plugin_path(),
+            &json!({ "backfillOverlapSeconds": 1, "checkpointFile": file }).to_string(),
+            &server.url(FAKE_TOKEN),
+        )],
+        rules_files: vec![last],
+        extra: String::new(),
+        watch_config_files: false,
+    };
+    let mut numbers = Vec::new();
+    for run in 0..3 {
+        let mut falco = FalcoProcess::start(&env.falco, &config, &dir.join(format!("{run}")), &[]);
+        assert!(
+            falco.wait_for_alerts(Duration::from_secs(20), |a| a.len() > 100),
+            "run {run}:\n{}",
+            falco.output()
+        );
+        // Falco stops as a pod does: SIGTERM; the next one starts 2 s later.
+        falco.stop(Duration::from_secs(20));
+        assert!(!falco.output().contains(FAKE_TOKEN));
+        numbers.extend(alerted_numbers(&falco.alerts()));
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    assert_each_once(numbers, "across 2 restarts");
+    Ok(())
+}
+
+fn sighup_reloads_lose_no_event_and_repeat_none(env: &FalcoEnv) -> Result<(), Skip> {
+    // A stream of 50 events/s; Falco reloads five times (SIGHUP: close, destroy, init and
+    // open in the same process), without checkpointFile: the in-process hand-off covers it.
+    let dir = scratch("sighup");
+    let server = live_server();
+    let (_, last) = harness_rules(&dir);
+    let config = FalcoConfig {
+        plugins: vec![PluginEntry::k8saudit_ovh(
+            &support::plugin_path(),
+            r#"{"backfillOverlapSeconds": 1}"#,
+            &server.url(FAKE_TOKEN),
+        )],
+        rules_files: vec![last],
+        extra: String::new(),
+        // Without it Falco starts no restart handler, and SIGHUP does nothing.
+        watch_config_files: true,
+    };
+    let mut falco = FalcoProcess::start(&env.falco, &config, &dir, &[]);
+    assert!(
+        falco.wait_for_alerts(Duration::from_secs(20), |a| a.len() > 50),
+        "no events:\n{}",
+        falco.output()
+    );
+    for _ in 0..5 {
+        falco.signal(libc::SIGHUP);
+        let before = falco.alerts().len();
+        assert!(
+            falco.wait_for_alerts(Duration::from_secs(30), |a| a.len() > before + 75),
+            "Falco did not come back after SIGHUP:\n{}",
+            falco.output()
+        );
+    }
+    falco.stop(Duration::from_secs(20));
+    let out = falco.output();
+    assert_eq!(
+        out.matches("SIGHUP received").count(),
+        5,
+        "five reloads:\n{out}"
+    );
+    assert!(!out.contains(FAKE_TOKEN), "the token leaked:\n{out}");
+    assert_each_once(alerted_numbers(&falco.alerts()), "across 5 reloads");
     Ok(())
 }

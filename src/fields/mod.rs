@@ -50,6 +50,7 @@ impl K8sAuditOvh {
             let event = req.event.event().ok()?;
             let payload = event.params.event_data;
             let evtnum = req.event.event_number() as u64;
+            self.witness.extracted(evtnum, payload);
             let cluster = ClusterName {
                 payload,
                 streams: Some(&self.stream_tags),

@@ -47,7 +47,12 @@ pub(crate) struct Rejected(pub(crate) String);
 
 /// The checkpoint text of `position`, for the stream `url`.
 pub(crate) fn render(url: &TailUrl, id: &StreamId, position: &Position, now: u64) -> String {
-    let keys: String = position.keys.iter().map(|k| format!("{k:016x}")).collect();
+    // Each event: its key, then its timestamp, 16 hex digits each.
+    let keys: String = position
+        .keys
+        .iter()
+        .map(|(k, ts)| format!("{k:016x}{ts:016x}"))
+        .collect();
     let doc = json!({
         "format": FORMAT,
         "version": VERSION,
@@ -104,11 +109,12 @@ pub(crate) fn parse(text: &str, id: &StreamId, now: u64) -> Result<Position, Rej
         _ => return Err(corrupt("bad secret")),
     };
     let packed = doc["dedup"]["keys"].as_str().unwrap_or("");
-    if packed.len() % 16 != 0 || !packed.is_ascii() {
+    if packed.len() % 32 != 0 || !packed.is_ascii() {
         return Err(corrupt("bad keys"));
     }
-    let keys = (0..packed.len() / 16)
-        .map(|i| hex(&packed[i * 16..i * 16 + 16]).ok_or_else(|| corrupt("bad keys")))
+    let at = |i: usize| hex(&packed[i..i + 16]).ok_or_else(|| corrupt("bad keys"));
+    let keys = (0..packed.len() / 32)
+        .map(|i| Ok((at(i * 32)?, at(i * 32 + 16)?)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Position {
         covered,
@@ -208,7 +214,7 @@ mod tests {
         Position {
             covered: 1_739_178_940 * S + 102_611_000,
             keyer: Keyer([0x0123_4567_89ab_cdef, 42]),
-            keys: vec![1, u64::MAX, 0xdead_beef],
+            keys: vec![(1, 7), (u64::MAX, 8), (0xdead_beef, 9)],
         }
     }
 

@@ -40,6 +40,9 @@ const GATHER: Duration = Duration::from_micros(200);
 /// An open source instance.
 pub struct Instance {
     streams: Vec<Queue>,
+    /// The events of the last batch: Falco has them once it asks for the next batch (it
+    /// may drop the rest of a batch when it stops), not before ([`super::Witness`]).
+    unconfirmed: Vec<Unconfirmed>,
     /// The stream whose turn comes first in the next batch.
     next: usize,
     stop: Option<Sender<()>>,
@@ -61,10 +64,17 @@ enum Finished {
     Fatal(String),
 }
 
-/// What one batch took from one stream: the ledger entries and the lag of its events.
+/// An event of the last batch whose stream keeps a ledger.
+struct Unconfirmed {
+    stream: usize,
+    key: u64,
+    ts: u64,
+    payload: Vec<u8>,
+}
+
+/// What one batch took from one stream: the lag of its events.
 #[derive(Default)]
 struct Taken {
-    handed: Vec<(u64, u64)>,
     /// Lag of the last event and the largest lag, in ms.
     last_lag: Option<u64>,
     worst_lag: u64,
@@ -93,6 +103,7 @@ impl Instance {
             .spawn(move || read(streams, config, stop))
             .map_err(|e| anyhow::anyhow!("cannot start the reader thread: {e}"))?;
         Ok(Self {
+            unconfirmed: Vec::new(),
             streams: outlets
                 .into_iter()
                 .map(|outlet| Queue {
@@ -106,6 +117,17 @@ impl Instance {
             thread: Some(thread),
             finished: None,
         })
+    }
+
+    /// Closes after Falco (or another host) took what `witness` says of the last batch:
+    /// those events count as delivered in the position the streams leave.
+    pub(crate) fn close_after(&mut self, witness: &super::Witness) {
+        let last = std::mem::take(&mut self.unconfirmed);
+        self.confirm(
+            last.into_iter()
+                .filter(|u| witness.went_through(&u.payload)),
+        );
+        self.close();
     }
 
     /// Stops the reader and joins its thread. Idempotent.
@@ -190,14 +212,19 @@ impl Instance {
                     if plugin.stream_tags.any() {
                         plugin.stream_tags.record(&e.payload, i);
                     }
-                    if let Some(key) = key {
-                        taken.handed.push((key, e.ts));
-                    }
                     if q.outlet.live {
                         // An event stamped ahead of our clock has no lag.
                         let lag = now.saturating_sub(e.ts) / 1_000_000;
                         taken.last_lag = Some(lag);
                         taken.worst_lag = taken.worst_lag.max(lag);
+                    }
+                    if let Some(key) = key {
+                        self.unconfirmed.push(Unconfirmed {
+                            stream: i,
+                            key,
+                            ts: e.ts,
+                            payload: e.payload,
+                        });
                     }
                     got += 1;
                 }
@@ -208,7 +235,7 @@ impl Instance {
         Ok(got)
     }
 
-    /// Records what each stream handed over: its ledger, its queue depth and lag.
+    /// Records each stream's queue depth and lag.
     fn account(&self, taken: Vec<Taken>) {
         for (q, t) in self.streams.iter().zip(taken) {
             let m = &q.outlet.metrics;
@@ -217,8 +244,18 @@ impl Instance {
             if let Some(last) = t.last_lag {
                 m.batch_lag(last, t.worst_lag);
             }
-            if let (Some(ledger), false) = (&q.outlet.ledger, t.handed.is_empty()) {
-                ledger.handed(t.handed);
+        }
+    }
+
+    /// Records `events` as delivered, in their streams' ledgers.
+    fn confirm(&self, events: impl IntoIterator<Item = Unconfirmed>) {
+        let mut by_stream: Vec<Vec<(u64, u64)>> = vec![Vec::new(); self.streams.len()];
+        for u in events {
+            by_stream[u.stream].push((u.key, u.ts));
+        }
+        for (q, handed) in self.streams.iter().zip(by_stream) {
+            if let (Some(ledger), false) = (&q.outlet.ledger, handed.is_empty()) {
+                ledger.handed(handed);
             }
         }
     }
@@ -350,6 +387,10 @@ impl SourcePluginInstance for Instance {
         plugin: &mut K8sAuditOvh,
         batch: &mut EventBatch,
     ) -> Result<(), Error> {
+        // Falco asks for a batch once it took every event of the last one.
+        let last = std::mem::take(&mut self.unconfirmed);
+        self.confirm(last);
+        plugin.witness.batch();
         if self.finished.is_some() {
             return self.finish();
         }

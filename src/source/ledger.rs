@@ -20,8 +20,9 @@ pub(crate) struct Position {
     pub(crate) covered: u64,
     /// The secret of the event keys.
     pub(crate) keyer: Keyer,
-    /// Keys of the events handed to Falco around `covered`, oldest first.
-    pub(crate) keys: Vec<Key>,
+    /// Keys of the events handed to Falco around `covered`, with their timestamps, oldest
+    /// first.
+    pub(crate) keys: Vec<(Key, u64)>,
 }
 
 /// The ledger of one stream, shared by its sinks (live and replay), its tail and `next_batch`.
@@ -53,12 +54,24 @@ struct Inner {
 const NANOS: u64 = 1_000_000_000;
 
 impl Ledger {
-    pub(crate) fn new(keyer: Keyer, overlap_secs: u64, capacity: usize) -> Self {
+    /// A ledger whose keys are made with `keyer`; `from`: where the last run of the stream
+    /// stopped, whose keys stay known until the stream moves past them.
+    pub(crate) fn new(
+        keyer: Keyer,
+        overlap_secs: u64,
+        capacity: usize,
+        from: Option<&Position>,
+    ) -> Self {
+        let mut inner = Inner::default();
+        if let Some(p) = from {
+            inner.covered = p.covered;
+            inner.handed = p.keys.iter().copied().collect();
+        }
         Self {
             keyer,
             overlap: overlap_secs * NANOS,
             capacity: capacity.max(1),
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(inner),
         }
     }
 
@@ -131,7 +144,7 @@ impl Ledger {
             .handed
             .iter()
             .filter(|(_, ts)| *ts >= from)
-            .map(|(k, _)| *k)
+            .copied()
             .collect();
         Some(Position {
             covered,
@@ -148,7 +161,11 @@ mod tests {
     const S: u64 = NANOS;
 
     fn ledger() -> Ledger {
-        Ledger::new(Keyer([1, 2]), 10, 100)
+        Ledger::new(Keyer([1, 2]), 10, 100, None)
+    }
+
+    fn keys(p: Position) -> Vec<Key> {
+        p.keys.iter().map(|(k, _)| *k).collect()
     }
 
     #[test]
@@ -174,7 +191,7 @@ mod tests {
         l.handed([(2, 1003 * S), (3, 1002 * S)]);
         let p = l.position().unwrap();
         assert_eq!(p.covered, 1003 * S);
-        assert_eq!(p.keys, [1, 2, 3]);
+        assert_eq!(p.keys, [(1, 1001 * S), (2, 1003 * S), (3, 1002 * S)]);
         assert_eq!(p.keyer, Keyer([1, 2]));
     }
 
@@ -206,7 +223,7 @@ mod tests {
         }
         l.handed(events.map(|(k, ts)| (k, ts * S)));
         // covered 1000 s, overlap 10 s: a replay begins at 990 and takes events from 980.
-        assert_eq!(l.position().unwrap().keys, [3, 4]);
+        assert_eq!(keys(l.position().unwrap()), [3, 4]);
     }
 
     #[test]
@@ -228,12 +245,29 @@ mod tests {
 
     #[test]
     fn the_memory_of_handed_keys_is_bounded() {
-        let l = Ledger::new(Keyer([1, 2]), 10, 3);
+        let l = Ledger::new(Keyer([1, 2]), 10, 3, None);
         l.session(0, false);
         for k in 0..10 {
             l.queued(k, 100 * S, false);
             l.handed([(k, 100 * S)]);
         }
-        assert_eq!(l.position().unwrap().keys, [7, 8, 9]);
+        assert_eq!(keys(l.position().unwrap()), [7, 8, 9]);
+    }
+
+    #[test]
+    fn a_resumed_ledger_keeps_the_last_runs_keys_until_the_stream_moves_past_them() {
+        let last_run = Position {
+            covered: 1000 * S,
+            keyer: Keyer([1, 2]),
+            keys: vec![(1, 995 * S), (2, 1000 * S)],
+        };
+        let l = Ledger::new(Keyer([1, 2]), 10, 100, Some(&last_run));
+        // Closed again before anything new: the same position, the same keys.
+        assert_eq!(l.position(), Some(last_run.clone()));
+        l.session(1000 * S, false);
+        l.queued(3, 1020 * S, false);
+        l.handed([(3, 1020 * S)]);
+        // At 1020 s a replay takes events from 999 s: key 1 is out of its reach.
+        assert_eq!(keys(l.position().unwrap()), [2, 3]);
     }
 }

@@ -10,5 +10,7 @@ mod replay;
 mod stop;
 mod stream;
 mod tail;
+mod witness;
 
 pub use instance::Instance;
+pub(crate) use witness::Witness;

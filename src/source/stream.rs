@@ -75,6 +75,7 @@ pub(crate) fn prepare(
             keyer,
             config.backfill_overlap.as_secs(),
             REMEMBERED_KEYS,
+            resume.as_ref(),
         ));
         sink.track(Tracking {
             keyer,

@@ -105,6 +105,8 @@ pub struct FalcoConfig {
     pub rules_files: Vec<PathBuf>,
     /// More top-level YAML, appended as it is.
     pub extra: String,
+    /// Falco's hot reload (SIGHUP, changed files): off unless asked, as it needs this.
+    pub watch_config_files: bool,
 }
 
 /// YAML single-quoted scalar.
@@ -135,8 +137,8 @@ impl FalcoConfig {
         }
         y += "json_output: true\njson_include_output_property: true\npriority: debug\n\
               buffered_outputs: false\nstdout_output:\n  enabled: true\nsyslog_output:\n  enabled: false\n\
-              file_output:\n  enabled: false\nlog_stderr: true\nlog_syslog: false\nlog_level: info\n\
-              watch_config_files: false\n";
+              file_output:\n  enabled: false\nlog_stderr: true\nlog_syslog: false\nlog_level: info\n";
+        y += &format!("watch_config_files: {}\n", self.watch_config_files);
         y += &self.extra;
         y
     }

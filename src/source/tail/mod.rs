@@ -59,7 +59,7 @@ pub(crate) async fn run(
     let ledger = sink.tracking().map(|t| Arc::clone(&t.ledger));
     let mut backfill = match (config.backfill, sink.tracking()) {
         (true, Some(_)) => {
-            let delivered = resume.iter().flat_map(|p| p.keys.iter().copied());
+            let delivered = resume.iter().flat_map(|p| p.keys.iter().map(|(k, _)| *k));
             let dedup = Dedup::seeded(REMEMBERED_KEYS, delivered);
             Some(Backfill::new(sink, dedup))
         }
