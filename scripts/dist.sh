@@ -56,12 +56,18 @@ glibc=2.28
 plugin_api=3.11.0
 engine=0.50.0
 
-# The rules files must ask for this very plugin version, or the rules artifact's dependency
-# (--depends-on below) and what Falco checks at load time disagree.
-grep -qx "    version: $version" "$root/rules/k8s_audit_ovh_rules.yaml" || {
-  echo "dist.sh: rules/k8s_audit_ovh_rules.yaml must require k8saudit-ovh $version (required_plugin_versions)" >&2
+# The rules artifact depends on the plugin release its files require (required_plugin_versions:
+# the newest of their k8saudit-ovh versions), which must be this release or an older one of the
+# same major version. Rules that require the oldest plugin that has what they use keep working
+# when falcoctl follow brings them to a Falco whose plugin is older than the rules' release.
+requires_plugin="$(for f in "${rules[@]}"; do
+  awk -v n="$name" '$0 == "  - name: " n {f = 1; next} f && $1 == "version:" {print $2; f = 0}' "$root/$f"
+done | sort -V | tail -n 1)"
+if [ -z "$requires_plugin" ] || [ "${requires_plugin%%.*}" != "${version%%.*}" ] ||
+   [ "$(printf '%s\n%s\n' "$requires_plugin" "$version" | sort -V | tail -n 1)" != "$version" ]; then
+  echo "dist.sh: the rules files must require $name ${version%%.*}.x, at most $version (required_plugin_versions); they require '${requires_plugin}'" >&2
   exit 1
-}
+fi
 engine_mismatch=()
 for f in "${rules[@]}"; do
   grep -qx -- "- required_engine_version: $engine" "$root/$f" || engine_mismatch+=("$f")
@@ -157,7 +163,7 @@ replaces what the tag held.
     --requires plugin_api_version:$plugin_api$tags \\
     $repo/plugin/$name:$version$plugin_files
   falcoctl registry push --type rulesfile --name $rules_name --version $version \\
-    --depends-on $name:$version --requires engine_version_semver:$engine$tags \\
+    --depends-on $name:$requires_plugin --requires engine_version_semver:$engine$tags \\
     $repo/ruleset/$name:$version $out/$rules_tgz
 Then sign each by the digest its push printed, so that falcoctl's verification passes:
   cosign sign --yes $repo/plugin/$name@<digest>

@@ -239,6 +239,35 @@ fn pushes(stdout: &str) -> Vec<Push> {
         .collect()
 }
 
+fn semver(v: &str) -> (u64, u64, u64) {
+    let mut p = v.split(['.', '-']).map(|n| n.parse().unwrap_or(0));
+    (
+        p.next().unwrap_or(0),
+        p.next().unwrap_or(0),
+        p.next().unwrap_or(0),
+    )
+}
+
+/// The newest k8saudit-ovh version the rules files require (`required_plugin_versions`): the
+/// release the rules artifact depends on. It is this release or an older one of its major.
+fn rules_require_plugin() -> String {
+    let mut versions: Vec<String> = [falco_rules::OVERLAY, falco_rules::OWN_RULES]
+        .iter()
+        .flat_map(|f| yaml(f).as_sequence().unwrap().clone())
+        .filter_map(|item| item["required_plugin_versions"].as_sequence().cloned())
+        .flatten()
+        .filter(|p| p["name"].as_str() == Some("k8saudit-ovh"))
+        .map(|p| s(&p, "version").to_owned())
+        .collect();
+    versions.sort_by_key(|v| semver(v));
+    let newest = versions.pop().expect("the rules require k8saudit-ovh");
+    assert!(
+        semver(&newest) <= semver(VERSION) && semver(&newest).0 == semver(VERSION).0,
+        "the rules require k8saudit-ovh {newest}, not this release ({VERSION}) or an older one of its major"
+    );
+    newest
+}
+
 fn index_entry(kind: &str) -> Value {
     let index = yaml("index.yaml");
     index
@@ -288,15 +317,16 @@ fn dist_prints_one_push_per_artifact_with_its_name_platforms_and_requirements() 
     assert_eq!(plugin.all("--platform"), ["linux/amd64", "linux/arm64"]);
 
     // The rules: their own name (not the plugin's, which falcoctl would take for the
-    // plugin), a dependency on the plugin by its index name, and the Falco engine the rules
-    // files require.
+    // plugin), a dependency on the plugin by its index name at the release the rules files
+    // require, and the Falco engine they require.
     assert_eq!(rules.one("--type"), "rulesfile");
     assert_eq!(rules.one("--name"), s(&rules_entry, "name"));
     assert_eq!(rules.one("--name"), "k8saudit-ovh-rules");
     assert_eq!(rules.one("--version"), VERSION);
+    let required = rules_require_plugin();
     assert_eq!(
         rules.one("--depends-on"),
-        format!("{}:{VERSION}", s(&plugin_entry, "name"))
+        format!("{}:{required}", s(&plugin_entry, "name"))
     );
     assert_eq!(
         rules.one("--requires"),
@@ -412,7 +442,8 @@ fn index_describes_the_plugin_and_the_rulesfile() {
     assert_eq!(plugin["signature"], rules["signature"]);
     assert!(s(&plugin, "repository").ends_with("/plugin/k8saudit-ovh"));
     assert!(s(&rules, "repository").ends_with("/ruleset/k8saudit-ovh"));
-    assert!(s(&rules, "description").contains(&format!("k8saudit-ovh plugin >= {VERSION}")));
+    let required = rules_require_plugin();
+    assert!(s(&rules, "description").contains(&format!("k8saudit-ovh plugin >= {required}")));
 }
 
 /// Falco's priorities, most severe first (falco_common::priority_type).
