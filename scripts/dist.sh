@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
       shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --repo) repo="${2%/}"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "dist.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
