@@ -1,45 +1,106 @@
 #!/usr/bin/env bash
 # Builds the release artifacts falcoctl installs, under dist/:
-#   k8saudit-ovh-<version>-linux-<arch>.tar.gz   libk8saudit-ovh.so (extracted into Falco's plugins dir)
+#   k8saudit-ovh-<version>-linux-x86_64.tar.gz   libk8saudit-ovh.so for x86_64 (extracted into Falco's plugins dir)
+#   k8saudit-ovh-<version>-linux-aarch64.tar.gz  the same for aarch64
 #   k8saudit-ovh-rules-<version>.tar.gz          the rules files (extracted into Falco's rules dir)
 #   SHA256SUMS
-# Both archives are flat (files at the root, no directories, no links), as falcoctl and the
+# then prints the commands that publish them (docs/install.md, "Publishing a release").
+# The archives are flat (files at the root, no directories, no links), as falcoctl and the
 # falcosecurity/plugins packaging expect, and reproducible (fixed owner, order and mtime).
 #
-# Usage: scripts/dist.sh [--so PATH] [--out DIR]   (env: GZIP_LEVEL, default 9; SOURCE_DATE_EPOCH)
-#   --so PATH  package this already-built plugin instead of running `cargo build --release`
-#   --out DIR  write there instead of dist/
+# The libraries are built with cargo-zigbuild (PyPI: cargo-zigbuild, ziglang) for glibc 2.28,
+# with OpenSSL built from source and linked in (feature vendored-openssl), so that they load
+# into Falco on any glibc >= 2.28 host (RHEL 8, Debian 10, Ubuntu 20.04 and later) whatever
+# its OpenSSL.
+#
+# Usage: scripts/dist.sh [--so [ARCH=]PATH]... [--out DIR] [--repo REGISTRY/NAMESPACE]
+#   --so [ARCH=]PATH  package this already-built library as ARCH (x86_64 or aarch64; default:
+#                     this machine's) instead of building both; repeatable
+#   --out DIR         write there instead of dist/
+#   --repo R          where the printed push commands publish (default ghcr.io/falcosecurity/plugins);
+#                     the artifacts go to R/plugin/k8saudit-ovh and R/ruleset/k8saudit-ovh
+# Env: GZIP_LEVEL (default 9), SOURCE_DATE_EPOCH, CARGO_TARGET_DIR.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/dist"
-so=""
+repo="ghcr.io/falcosecurity/plugins"
+declare -A so=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --so) so="$2"; shift 2 ;;
+    --so)
+      [ $# -ge 2 ] || { echo "dist.sh: --so needs a path" >&2; exit 2; }
+      case "$2" in
+        x86_64=*|aarch64=*) so[${2%%=*}]="${2#*=}" ;;
+        *=*) echo "dist.sh: --so $2: the architecture is x86_64 or aarch64" >&2; exit 2 ;;
+        *) so[$(uname -m)]="$2" ;;
+      esac
+      shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --repo) repo="${2%/}"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "dist.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 name=k8saudit-ovh
+rules_name=$name-rules
 version="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$root/Cargo.toml" | head -n 1)"
-arch="$(uname -m)"
-rules=(rules/k8s_audit_ovh_overlay.yaml rules/k8s_audit_ovh_rules.yaml)
 [ -n "$version" ] || { echo "dist.sh: no version in Cargo.toml" >&2; exit 1; }
+rules=(rules/k8s_audit_ovh_overlay.yaml rules/k8s_audit_ovh_rules.yaml)
+arches=(x86_64 aarch64)
+glibc=2.28
+# The plugin asks Falco for plugin API 3.11 (src/plugin.rs, through falco_plugin); Falco
+# 0.41.0 (libs 0.21.0) is the first to offer it, and its rules engine is 0.50.0. The rules
+# files say the same in required_engine_version, so an older Falco refuses them by name.
+plugin_api=3.11.0
+engine=0.50.0
 
-# The rules files must ask for this very plugin version, or falcoctl resolves the wrong one.
-grep -qx "    version: $version" "$root/rules/k8s_audit_ovh_rules.yaml" || {
-  echo "dist.sh: rules/k8s_audit_ovh_rules.yaml must require k8saudit-ovh $version (required_plugin_versions)" >&2
+# The rules artifact depends on the plugin release its files require (required_plugin_versions:
+# the newest of their k8saudit-ovh versions), which must be this release or an older one of the
+# same major version. Rules that require the oldest plugin that has what they use keep working
+# when falcoctl follow brings them to a Falco whose plugin is older than the rules' release.
+requires_plugin="$(for f in "${rules[@]}"; do
+  awk -v n="$name" '$0 == "  - name: " n {f = 1; next} f && $1 == "version:" {print $2; f = 0}' "$root/$f"
+done | sort -V | tail -n 1)"
+if [ -z "$requires_plugin" ] || [ "${requires_plugin%%.*}" != "${version%%.*}" ] ||
+   [ "$(printf '%s\n%s\n' "$requires_plugin" "$version" | sort -V | tail -n 1)" != "$version" ]; then
+  echo "dist.sh: the rules files must require $name ${version%%.*}.x, at most $version (required_plugin_versions); they require '${requires_plugin}'" >&2
   exit 1
-}
-
-if [ -z "$so" ]; then
-  (cd "$root" && cargo build --release --locked)
-  so="$root/target/release/libk8saudit_ovh.so"
 fi
-[ -f "$so" ] || { echo "dist.sh: plugin library $so not found" >&2; exit 1; }
+engine_mismatch=()
+for f in "${rules[@]}"; do
+  grep -qx -- "- required_engine_version: $engine" "$root/$f" || engine_mismatch+=("$f")
+done
+
+if [ ${#so[@]} -eq 0 ]; then
+  # A release: both architectures, and rules that state the Falco range the plugin needs.
+  if [ ${#engine_mismatch[@]} -gt 0 ]; then
+    echo "dist.sh: ${engine_mismatch[*]}: required_engine_version must be $engine (Falco 0.41.0, the first with plugin API $plugin_api)" >&2
+    exit 1
+  fi
+  command -v cargo-zigbuild >/dev/null 2>&1 || {
+    echo "dist.sh: cargo-zigbuild not found; it builds for glibc $glibc from any host. Install it with" >&2
+    echo "  pip install cargo-zigbuild==0.24.1 ziglang==0.17.1" >&2
+    echo "or package libraries you built yourself with --so ARCH=PATH." >&2
+    exit 1
+  }
+  targets=()
+  for a in "${arches[@]}"; do
+    if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx "$a-unknown-linux-gnu"; then
+      rustup target add "$a-unknown-linux-gnu"
+    fi
+    targets+=(--target "$a-unknown-linux-gnu.$glibc")
+  done
+  (cd "$root" && cargo zigbuild --release --locked --lib --features vendored-openssl "${targets[@]}")
+  target_dir="${CARGO_TARGET_DIR:-target}"
+  case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+  for a in "${arches[@]}"; do
+    so[$a]="$target_dir/$a-unknown-linux-gnu/release/libk8saudit_ovh.so"
+  done
+elif [ ${#engine_mismatch[@]} -gt 0 ]; then
+  echo "dist.sh: warning: ${engine_mismatch[*]}: required_engine_version is not $engine; a release build refuses that" >&2
+fi
 
 mkdir -p "$out"
 stage="$(mktemp -d)"
@@ -53,31 +114,61 @@ pack() { # archive, directory, files in archive order...
     --mtime="@$mtime" "$@" | gzip -n "-$level" > "$archive"
 }
 
-mkdir "$stage/plugin" "$stage/rules"
-install -m 0755 "$so" "$stage/plugin/lib$name.so"
-plugin_tgz="$name-$version-linux-$arch.tar.gz"
-pack "$out/$plugin_tgz" "$stage/plugin" "lib$name.so"
+plugin_tgzs=()
+platforms=()
+for a in "${arches[@]}"; do
+  [ -n "${so[$a]:-}" ] || continue
+  [ -f "${so[$a]}" ] || { echo "dist.sh: plugin library ${so[$a]} not found" >&2; exit 1; }
+  mkdir "$stage/$a"
+  install -m 0755 "${so[$a]}" "$stage/$a/lib$name.so"
+  tgz="$name-$version-linux-$a.tar.gz"
+  pack "$out/$tgz" "$stage/$a" "lib$name.so"
+  plugin_tgzs+=("$tgz")
+  # OCI platform names, as falcoctl matches them against Go's GOARCH.
+  case "$a" in x86_64) platforms+=(linux/amd64) ;; aarch64) platforms+=(linux/arm64) ;; esac
+done
 
+mkdir "$stage/rules"
 rule_files=()
 for f in "${rules[@]}"; do
   install -m 0644 "$root/$f" "$stage/rules/"
   rule_files+=("$(basename "$f")")
 done
 # Order matters to tools that read every file's required_plugin_versions: ours comes last.
-rules_tgz="$name-rules-$version.tar.gz"
+rules_tgz="$rules_name-$version.tar.gz"
 pack "$out/$rules_tgz" "$stage/rules" "${rule_files[@]}"
 
-(cd "$out" && sha256sum "$plugin_tgz" "$rules_tgz" > SHA256SUMS)
+(cd "$out" && sha256sum "${plugin_tgzs[@]}" "$rules_tgz" > SHA256SUMS)
 
+for f in "${plugin_tgzs[@]}" "$rules_tgz" SHA256SUMS; do echo "Wrote $out/$f"; done
+
+# Floating tags (0, 0.7, latest) let installs and follow track a release line; a pre-release
+# gets none, as upstream does.
+case "$version" in
+  *-*) tags="" ;;
+  *) tags=" --add-floating-tags --tag latest" ;;
+esac
+plugin_files=""
+for i in "${!plugin_tgzs[@]}"; do
+  plugin_files+=" \\
+    $out/${plugin_tgzs[$i]} --platform ${platforms[$i]}"
+done
 cat <<MSG
-Wrote $out/$plugin_tgz
-Wrote $out/$rules_tgz
-Wrote $out/SHA256SUMS
 
-To publish to an OCI registry (repositories as in index.yaml):
-  falcoctl registry push --type plugin --version $version --platform linux/$( [ "$arch" = x86_64 ] && echo amd64 || echo arm64 ) \\
-    ghcr.io/falcosecurity/plugins/plugin/$name:$version $out/$plugin_tgz --add-floating-tags
-  falcoctl registry push --type rulesfile --version $version --depends-on $name:$version \\
-    --requires engine_version_semver:0.31.0 \\
-    ghcr.io/falcosecurity/plugins/ruleset/$name:$version $out/$rules_tgz --add-floating-tags
+Check them before publishing: K8SAUDIT_OVH_DIST_DIR=$out cargo test --test dist (with FALCO
+set for the load check), or .ci/dist-check, which builds and checks.
+To publish (docs/install.md, "Publishing a release"). Both platforms go in one push: a push
+replaces what the tag held.
+  falcoctl registry push --type plugin --name $name --version $version \\
+    --requires plugin_api_version:$plugin_api$tags \\
+    $repo/plugin/$name:$version$plugin_files
+  falcoctl registry push --type rulesfile --name $rules_name --version $version \\
+    --depends-on $name:$requires_plugin --requires engine_version_semver:$engine$tags \\
+    $repo/ruleset/$name:$version $out/$rules_tgz
+Then sign each by the digest its push printed, so that falcoctl's verification passes:
+  cosign sign --yes $repo/plugin/$name@<digest>
+  cosign sign --yes $repo/ruleset/$name@<digest>
 MSG
+if [ ${#plugin_tgzs[@]} -ne ${#arches[@]} ]; then
+  echo "Warning: only ${platforms[*]} packaged: pushing this would drop the other platform from $repo/plugin/$name:$version. Run scripts/dist.sh without --so for a release."
+fi

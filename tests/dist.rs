@@ -1,30 +1,58 @@
-//! The release packaging: `scripts/dist.sh --so <built plugin>` (its packaging step, without the
-//! slow release build) must write flat, reproducible archives in the layouts falcoctl
-//! installs; `index.yaml` and the `deploy/` examples must name what those archives hold.
+//! The release: `scripts/dist.sh --so <built plugin>` (its packaging step, without the slow
+//! release build) must write flat, reproducible archives in the layouts falcoctl installs and
+//! print push commands that name them right; `index.yaml` and the `deploy/` examples must name
+//! what those archives hold.
+//!
+//! The release libraries themselves (`scripts/dist.sh` without `--so`: both architectures,
+//! glibc 2.28, OpenSSL linked in) are checked when `K8SAUDIT_OVH_DIST_DIR` names the directory
+//! it wrote, and loaded into a real Falco when `FALCO` also names its binary; `.ci/dist-check`
+//! does both. Without them those tests say on stderr that they skipped.
 
 mod falco_rules;
 mod support;
 
 use falco_rules::repo;
 use serde_yaml::Value;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Falco's rules engine version in Falco 0.41.0 (`falco_engine_version.h`), the first Falco
+/// whose libs (0.21.0) offer plugin API 3.11, which the plugin asks for.
+const ENGINE_SEMVER: &str = "0.50.0";
+/// The oldest glibc the release libraries may need (RHEL 8, Debian 10, Ubuntu 20.04).
+const GLIBC_BASELINE: (u32, u32) = (2, 28);
+const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
 
-fn dist(so: &Path, out: &Path) {
-    let status = Command::new("bash")
+/// Says on the test's stderr, past libtest's capture, that a check did not run.
+fn skipped(what: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
+}
+
+/// Runs scripts/dist.sh; returns its stdout.
+fn dist(args: &[&str], out: &Path) -> String {
+    let output = Command::new("bash")
         .arg(repo().join("scripts/dist.sh"))
-        .arg("--so")
-        .arg(so)
+        .args(args)
         .arg("--out")
         .arg(out)
         .env("GZIP_LEVEL", "1")
         .env("SOURCE_DATE_EPOCH", "1739181600")
-        .stdout(std::process::Stdio::null())
-        .status()
+        .stderr(Stdio::inherit())
+        .output()
         .expect("run scripts/dist.sh");
-    assert!(status.success(), "scripts/dist.sh failed: {status}");
+    assert!(
+        output.status.success(),
+        "scripts/dist.sh failed: {}",
+        output.status
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn so_arg(arch: &str, so: &Path) -> String {
+    format!("{arch}={}", so.display())
 }
 
 /// `tar -tvzf`: (mode string, owner, name) per entry, in archive order.
@@ -70,16 +98,27 @@ fn out_dir(name: &str) -> PathBuf {
     d
 }
 
+fn plugin_archive(arch: &str) -> String {
+    format!("k8saudit-ovh-{VERSION}-linux-{arch}.tar.gz")
+}
+
+fn rules_archive() -> String {
+    format!("k8saudit-ovh-rules-{VERSION}.tar.gz")
+}
+
+fn fake_so(name: &str) -> PathBuf {
+    let so = support::temp_path(name);
+    std::fs::write(&so, b"\x7fELF stand-in: only the packaging is under test").unwrap();
+    so
+}
+
 #[test]
 fn dist_writes_flat_archives_in_the_layouts_falcoctl_installs() {
     let so = support::plugin_path();
     let out = out_dir("dist");
-    dist(&so, &out);
-    let plugin = out.join(format!(
-        "k8saudit-ovh-{VERSION}-linux-{}.tar.gz",
-        std::env::consts::ARCH
-    ));
-    let rules = out.join(format!("k8saudit-ovh-rules-{VERSION}.tar.gz"));
+    dist(&["--so", so.to_str().unwrap()], &out);
+    let plugin = out.join(plugin_archive(std::env::consts::ARCH));
+    let rules = out.join(rules_archive());
     // The plugin archive holds only the library, under the name falco.yaml's library_path uses.
     assert_eq!(
         listing(&plugin),
@@ -128,22 +167,225 @@ fn dist_writes_flat_archives_in_the_layouts_falcoctl_installs() {
 
 #[test]
 fn dist_archives_are_reproducible() {
-    let so = support::temp_path("fake-libk8saudit_ovh.so");
-    std::fs::write(&so, b"\x7fELF stand-in: only the packaging is under test").unwrap();
+    let (x86, arm) = (fake_so("fake-x86_64.so"), fake_so("fake-aarch64.so"));
+    let args = [
+        "--so".to_owned(),
+        so_arg("x86_64", &x86),
+        "--so".to_owned(),
+        so_arg("aarch64", &arm),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (a, b) = (out_dir("dist-a"), out_dir("dist-b"));
-    dist(&so, &a);
+    dist(&args, &a);
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    dist(&so, &b);
-    for name in [
-        "SHA256SUMS".to_owned(),
-        format!("k8saudit-ovh-rules-{VERSION}.tar.gz"),
-    ] {
+    dist(&args, &b);
+    let mut names = vec!["SHA256SUMS".to_owned(), rules_archive()];
+    names.extend(ARCHES.map(plugin_archive));
+    for name in names {
         assert_eq!(
             std::fs::read(a.join(&name)).unwrap(),
             std::fs::read(b.join(&name)).unwrap(),
             "{name} differs between two runs"
         );
     }
+}
+
+/// One `falcoctl registry push` command as cobra parses it: flags (in order) and positionals.
+#[derive(Debug, Default)]
+struct Push {
+    flags: Vec<(String, Option<String>)>,
+    args: Vec<String>,
+}
+
+impl Push {
+    fn all(&self, flag: &str) -> Vec<&str> {
+        self.flags
+            .iter()
+            .filter(|(f, _)| f == flag)
+            .map(|(_, v)| v.as_deref().unwrap_or(""))
+            .collect()
+    }
+    fn one(&self, flag: &str) -> &str {
+        let all = self.all(flag);
+        assert_eq!(all.len(), 1, "{flag} once in {self:?}");
+        all[0]
+    }
+    fn has(&self, flag: &str) -> bool {
+        self.flags.iter().any(|(f, _)| f == flag)
+    }
+}
+
+/// The push commands dist.sh prints, continuation lines joined.
+fn pushes(stdout: &str) -> Vec<Push> {
+    let joined = stdout.replace("\\\n", " ");
+    joined
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("falcoctl registry push "))
+        .map(|cmd| {
+            let mut push = Push::default();
+            let mut words = cmd.split_whitespace();
+            while let Some(w) = words.next() {
+                if w == "--add-floating-tags" {
+                    push.flags.push((w.to_owned(), None));
+                } else if w.starts_with("--") {
+                    let v = words.next().unwrap_or_else(|| panic!("{w} has no value"));
+                    push.flags.push((w.to_owned(), Some(v.to_owned())));
+                } else {
+                    push.args.push(w.to_owned());
+                }
+            }
+            push
+        })
+        .collect()
+}
+
+fn semver(v: &str) -> (u64, u64, u64) {
+    let mut p = v.split(['.', '-']).map(|n| n.parse().unwrap_or(0));
+    (
+        p.next().unwrap_or(0),
+        p.next().unwrap_or(0),
+        p.next().unwrap_or(0),
+    )
+}
+
+/// The newest k8saudit-ovh version the rules files require (`required_plugin_versions`): the
+/// release the rules artifact depends on. It is this release or an older one of its major.
+fn rules_require_plugin() -> String {
+    let mut versions: Vec<String> = [falco_rules::OVERLAY, falco_rules::OWN_RULES]
+        .iter()
+        .flat_map(|f| yaml(f).as_sequence().unwrap().clone())
+        .filter_map(|item| item["required_plugin_versions"].as_sequence().cloned())
+        .flatten()
+        .filter(|p| p["name"].as_str() == Some("k8saudit-ovh"))
+        .map(|p| s(&p, "version").to_owned())
+        .collect();
+    versions.sort_by_key(|v| semver(v));
+    let newest = versions.pop().expect("the rules require k8saudit-ovh");
+    assert!(
+        semver(&newest) <= semver(VERSION) && semver(&newest).0 == semver(VERSION).0,
+        "the rules require k8saudit-ovh {newest}, not this release ({VERSION}) or an older one of its major"
+    );
+    newest
+}
+
+fn index_entry(kind: &str) -> Value {
+    let index = yaml("index.yaml");
+    index
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| s(e, "type") == kind)
+        .unwrap_or_else(|| panic!("no {kind} entry in index.yaml"))
+        .clone()
+}
+
+#[test]
+fn dist_prints_one_push_per_artifact_with_its_name_platforms_and_requirements() {
+    let (x86, arm) = (fake_so("push-x86_64.so"), fake_so("push-aarch64.so"));
+    let out = out_dir("dist-push");
+    let stdout = dist(
+        &[
+            "--so",
+            &so_arg("aarch64", &arm),
+            "--so",
+            &so_arg("x86_64", &x86),
+        ],
+        &out,
+    );
+    let pushes = pushes(&stdout);
+    assert_eq!(pushes.len(), 2, "{stdout}");
+    let (plugin, rules) = (&pushes[0], &pushes[1]);
+    let (plugin_entry, rules_entry) = (index_entry("plugin"), index_entry("rulesfile"));
+    let at = |e: &Value| format!("{}/{}:{VERSION}", s(e, "registry"), s(e, "repository"));
+
+    // The plugin: both platforms in one push (each archive followed by its platform, in
+    // order), named as the index names it, asking for the plugin API the library asks for.
+    assert_eq!(plugin.one("--type"), "plugin");
+    assert_eq!(plugin.one("--name"), s(&plugin_entry, "name"));
+    assert_eq!(plugin.one("--version"), VERSION);
+    let api = support::required_api_version();
+    assert_eq!(
+        plugin.one("--requires"),
+        format!("plugin_api_version:{api}"),
+        "the library asks Falco for plugin API {api}"
+    );
+    let files: Vec<String> = ARCHES
+        .iter()
+        .map(|a| out.join(plugin_archive(a)).display().to_string())
+        .collect();
+    assert_eq!(plugin.args, [vec![at(&plugin_entry)], files].concat());
+    assert_eq!(plugin.all("--platform"), ["linux/amd64", "linux/arm64"]);
+
+    // The rules: their own name (not the plugin's, which falcoctl would take for the
+    // plugin), a dependency on the plugin by its index name at the release the rules files
+    // require, and the Falco engine they require.
+    assert_eq!(rules.one("--type"), "rulesfile");
+    assert_eq!(rules.one("--name"), s(&rules_entry, "name"));
+    assert_eq!(rules.one("--name"), "k8saudit-ovh-rules");
+    assert_eq!(rules.one("--version"), VERSION);
+    let required = rules_require_plugin();
+    assert_eq!(
+        rules.one("--depends-on"),
+        format!("{}:{required}", s(&plugin_entry, "name"))
+    );
+    assert_eq!(
+        rules.one("--requires"),
+        format!("engine_version_semver:{ENGINE_SEMVER}")
+    );
+    assert_eq!(
+        rules.args,
+        [
+            at(&rules_entry),
+            out.join(rules_archive()).display().to_string()
+        ]
+    );
+    assert!(rules.all("--platform").is_empty());
+
+    // Floating tags (0, 0.7 and latest) for both, which follow and short installs track.
+    for p in [plugin, rules] {
+        assert!(p.has("--add-floating-tags"), "{p:?}");
+        assert_eq!(p.all("--tag"), ["latest"]);
+    }
+    // Signing by digest, for falcoctl's verification.
+    for e in [&plugin_entry, &rules_entry] {
+        let sign = format!(
+            "cosign sign --yes {}/{}@<digest>",
+            s(e, "registry"),
+            s(e, "repository")
+        );
+        assert!(stdout.lines().any(|l| l.trim() == sign), "{sign}\n{stdout}");
+    }
+    assert!(!stdout.contains("Warning"), "{stdout}");
+}
+
+#[test]
+fn dist_publishes_where_repo_says_and_warns_of_a_missing_platform() {
+    let x86 = fake_so("repo-x86_64.so");
+    let out = out_dir("dist-repo");
+    let stdout = dist(
+        &[
+            "--so",
+            &so_arg("x86_64", &x86),
+            "--repo",
+            "registry.example/team/falco/",
+        ],
+        &out,
+    );
+    let pushes = pushes(&stdout);
+    assert_eq!(
+        pushes[0].args[0],
+        format!("registry.example/team/falco/plugin/k8saudit-ovh:{VERSION}")
+    );
+    assert_eq!(
+        pushes[1].args[0],
+        format!("registry.example/team/falco/ruleset/k8saudit-ovh:{VERSION}")
+    );
+    assert_eq!(pushes[0].all("--platform"), ["linux/amd64"]);
+    assert!(
+        stdout.contains("Warning: only linux/amd64 packaged"),
+        "a one-platform push must say what it drops:\n{stdout}"
+    );
+    assert!(!out.join(plugin_archive("aarch64")).exists());
 }
 
 fn yaml(path: &str) -> Value {
@@ -157,31 +399,28 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("missing {key} in {v:?}"))
 }
 
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_sequence()
+        .unwrap_or_else(|| panic!("not a list: {v:?}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 #[test]
 fn index_describes_the_plugin_and_the_rulesfile() {
     let index = yaml("index.yaml");
     let entries = index.as_sequence().expect("the index is a list of entries");
     assert_eq!(entries.len(), 2);
-    let by_type = |t: &str| {
-        entries
-            .iter()
-            .find(|e| s(e, "type") == t)
-            .unwrap_or_else(|| panic!("no {t} entry"))
-    };
-    let (plugin, rules) = (by_type("plugin"), by_type("rulesfile"));
-    assert_eq!(s(plugin, "name"), "k8saudit-ovh");
-    assert_eq!(s(rules, "name"), "k8saudit-ovh-rules");
-    for e in [plugin, rules] {
+    let (plugin, rules) = (index_entry("plugin"), index_entry("rulesfile"));
+    assert_eq!(s(&plugin, "name"), "k8saudit-ovh");
+    assert_eq!(s(&rules, "name"), "k8saudit-ovh-rules");
+    for e in [&plugin, &rules] {
         for key in ["registry", "repository", "description", "home"] {
             assert!(!s(e, key).is_empty(), "{key}");
         }
         assert_eq!(s(e, "license"), "Apache-2.0");
-        let keywords: Vec<&str> = e["keywords"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let keywords = strings(&e["keywords"]);
         assert!(
             keywords.contains(&s(e, "name")) && keywords.contains(&"ovhcloud"),
             "{keywords:?}"
@@ -190,21 +429,52 @@ fn index_describes_the_plugin_and_the_rulesfile() {
             .as_sequence()
             .is_some_and(|m| !m.is_empty()));
         assert!(e["sources"].as_sequence().is_some_and(|m| !m.is_empty()));
+        // falcoctl verifies what it installs by the policy of the index entry of that name:
+        // keyless cosign, an issuer and the identity that signs.
+        let cosign = &e["signature"]["cosign"];
+        assert!(!s(cosign, "certificate-oidc-issuer").is_empty(), "{e:?}");
+        assert!(
+            cosign["certificate-identity"].is_string()
+                || cosign["certificate-identity-regexp"].is_string(),
+            "{e:?}"
+        );
     }
-    assert!(s(plugin, "repository").ends_with("/plugin/k8saudit-ovh"));
-    assert!(s(rules, "repository").ends_with("/ruleset/k8saudit-ovh"));
-    assert!(s(rules, "description").contains(&format!("k8saudit-ovh plugin >= {VERSION}")));
+    assert_eq!(plugin["signature"], rules["signature"]);
+    assert!(s(&plugin, "repository").ends_with("/plugin/k8saudit-ovh"));
+    assert!(s(&rules, "repository").ends_with("/ruleset/k8saudit-ovh"));
+    let required = rules_require_plugin();
+    assert!(s(&rules, "description").contains(&format!("k8saudit-ovh plugin >= {required}")));
+}
+
+/// Falco's priorities, most severe first (falco_common::priority_type).
+const PRIORITIES: [&str; 8] = [
+    "emergency",
+    "alert",
+    "critical",
+    "error",
+    "warning",
+    "notice",
+    "informational",
+    "debug",
+];
+
+fn priority_rank(p: &str) -> usize {
+    let p = p.to_ascii_lowercase();
+    let p = if p == "info" {
+        "informational".into()
+    } else {
+        p
+    };
+    PRIORITIES
+        .iter()
+        .position(|q| *q == p)
+        .unwrap_or_else(|| panic!("unknown priority {p}"))
 }
 
 #[test]
 fn deploy_examples_load_what_the_archives_install() {
     let check = |cfg: &Value, what: &str| {
-        let load: Vec<&str> = cfg["load_plugins"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let load = strings(&cfg["load_plugins"]);
         assert_eq!(load, vec!["k8saudit-ovh"], "{what}: load_plugins");
         let p = &cfg["plugins"][0];
         assert_eq!(s(p, "name"), "k8saudit-ovh", "{what}");
@@ -222,12 +492,7 @@ fn deploy_examples_load_what_the_archives_install() {
             "${LDP_WEBSOCKET_URL}",
             "{what}: the token stays out of the file"
         );
-        let rules: Vec<&str> = cfg["rules_files"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let rules = strings(&cfg["rules_files"]);
         assert!(
             rules.contains(&"/etc/falco/k8s_audit_ovh_rules.yaml"),
             "{what}: rules_files"
@@ -236,21 +501,336 @@ fn deploy_examples_load_what_the_archives_install() {
     let falco = yaml("deploy/falco.yaml");
     assert_eq!(s(&falco["engine"], "kind"), "nodriver");
     check(&falco, "deploy/falco.yaml");
+
     let values = yaml("deploy/values.yaml");
     assert_eq!(values["driver"]["enabled"].as_bool(), Some(false));
+    // No hostPath and nothing privileged, so that Pod Security "baseline" admits the pod:
+    // chart 9.1.0 mounts the host's /proc unless both of these are false.
+    assert_eq!(values["falco"]["plugins_hostinfo"].as_bool(), Some(false));
+    assert_eq!(values["collectors"]["enabled"].as_bool(), Some(false));
     check(&values["falco"], "deploy/values.yaml");
-    let refs: Vec<&str> = values["falcoctl"]["config"]["artifact"]["install"]["refs"]
+
+    // falcoctl resolves the short names through the indexes, in order: this repository's
+    // comes after falcosecurity's, so that its entries (and their signature policy) win.
+    let falcoctl = &values["falcoctl"]["config"];
+    let indexes: Vec<&str> = falcoctl["indexes"]
         .as_sequence()
         .unwrap()
         .iter()
-        .filter_map(Value::as_str)
+        .map(|i| s(i, "name"))
         .collect();
-    let index = yaml("index.yaml");
-    for e in index.as_sequence().unwrap() {
-        let full = format!("{}/{}:{VERSION}", s(e, "registry"), s(e, "repository"));
+    assert_eq!(indexes, ["falcosecurity", "k8saudit-ovh"]);
+    let ours = &falcoctl["indexes"][1];
+    assert!(s(ours, "url").ends_with("/index.yaml"), "{ours:?}");
+    let minor = VERSION.rsplit_once('.').unwrap().0;
+    let (plugin, rules) = (index_entry("plugin"), index_entry("rulesfile"));
+    let floating = |e: &Value| format!("{}:{minor}", s(e, "name"));
+    let install = strings(&falcoctl["artifact"]["install"]["refs"]);
+    assert_eq!(install, [floating(&rules), floating(&plugin)]);
+    assert_eq!(
+        strings(&falcoctl["artifact"]["follow"]["refs"]),
+        [floating(&rules)],
+        "follow tracks the rules' release line, as upstream does"
+    );
+    assert!(!falcoctl["artifact"]["noVerify"].as_bool().unwrap_or(false));
+}
+
+/// Falco's stock Kubernetes audit rules: rule name → priority rank.
+fn stock_priorities() -> std::collections::HashMap<String, usize> {
+    let stock: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(repo().join(falco_rules::STOCK)).unwrap())
+            .unwrap();
+    stock
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|r| Some((r["rule"].as_str()?.to_owned(), r["priority"].as_str()?)))
+        .map(|(name, p)| (name, priority_rank(p)))
+        .collect()
+}
+
+#[test]
+fn deploy_falco_yaml_keeps_every_stock_rule() {
+    // Falco drops the rules below `priority`; the stock rules go down to debug.
+    let lowest = *stock_priorities().values().max().unwrap();
+    let falco = yaml("deploy/falco.yaml");
+    assert!(
+        priority_rank(s(&falco, "priority")) >= lowest,
+        "deploy/falco.yaml's priority {} drops stock rules of priority {}",
+        s(&falco, "priority"),
+        PRIORITIES[lowest]
+    );
+    let values = yaml("deploy/values.yaml");
+    if let Some(p) = values["falco"]["priority"].as_str() {
         assert!(
-            refs.contains(&full.as_str()),
-            "falcoctl install refs must include {full}"
+            priority_rank(p) >= lowest,
+            "deploy/values.yaml priority {p}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The release libraries, when K8SAUDIT_OVH_DIST_DIR names what scripts/dist.sh wrote.
+
+fn dist_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("K8SAUDIT_OVH_DIST_DIR")?);
+    Some(if dir.is_absolute() {
+        dir
+    } else {
+        repo().join(dir)
+    })
+}
+
+/// The library of one architecture's release archive, unpacked for the test `who`.
+fn release_library(dir: &Path, arch: &str, who: &str) -> Option<PathBuf> {
+    let archive = dir.join(plugin_archive(arch));
+    if !archive.is_file() {
+        return None;
+    }
+    let so = support::temp_path(&format!("{who}-{arch}-libk8saudit-ovh.so"));
+    std::fs::write(&so, extract(&archive, "libk8saudit-ovh.so")).unwrap();
+    Some(so)
+}
+
+fn readelf(args: &[&str], so: &Path) -> String {
+    let out = Command::new("readelf")
+        .args(args)
+        .arg(so)
+        .output()
+        .expect("readelf (binutils)");
+    assert!(out.status.success(), "readelf {args:?} {}", so.display());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `GLIBC_x.y[.z]` versions the library needs, as `readelf -V` lists them.
+fn glibc_versions(so: &Path) -> Vec<String> {
+    let text = readelf(&["-V", "-W"], so);
+    let mut found: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|w| w.starts_with("GLIBC_"))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn parse_glibc(v: &str) -> Option<(u32, u32)> {
+    let mut parts = v.strip_prefix("GLIBC_")?.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+#[test]
+fn release_libraries_need_no_openssl_and_no_glibc_past_2_28() {
+    let Some(dir) = dist_dir() else {
+        skipped("release library checks: set K8SAUDIT_OVH_DIST_DIR to what scripts/dist.sh wrote (.ci/dist-check does)");
+        return;
+    };
+    let mut checked = 0;
+    for arch in ARCHES {
+        let Some(so) = release_library(&dir, arch, "elf") else {
+            skipped(&format!(
+                "{arch}: no {} in {}",
+                plugin_archive(arch),
+                dir.display()
+            ));
+            continue;
+        };
+        // The archive of an architecture holds an ELF of that architecture.
+        let elf = std::fs::read(&so).unwrap();
+        assert_eq!(&elf[..4], b"\x7fELF", "{arch}: not an ELF file");
+        assert_eq!((elf[4], elf[5]), (2, 1), "{arch}: not 64-bit little-endian");
+        let machine = u16::from_le_bytes([elf[18], elf[19]]);
+        let want = match arch {
+            "x86_64" => 62,
+            _ => 183,
+        };
+        assert_eq!(machine, want, "{arch}: ELF e_machine");
+        assert_eq!(u16::from_le_bytes([elf[16], elf[17]]), 3, "{arch}: ET_DYN");
+
+        let needed: Vec<String> = readelf(&["-d", "-W"], &so)
+            .lines()
+            .filter(|l| l.contains("(NEEDED)"))
+            .filter_map(|l| Some(l.split_once('[')?.1.trim_end_matches(']').to_owned()))
+            .collect();
+        assert!(
+            !needed
+                .iter()
+                .any(|n| n.starts_with("libssl") || n.starts_with("libcrypto")),
+            "{arch}: the release library must carry OpenSSL, not need it: NEEDED {needed:?}"
+        );
+        let glibc = glibc_versions(&so);
+        for v in &glibc {
+            let parsed = parse_glibc(v);
+            assert!(
+                parsed.is_some_and(|p| p <= GLIBC_BASELINE),
+                "{arch}: needs {v}, past glibc {}.{}: {glibc:?}",
+                GLIBC_BASELINE.0,
+                GLIBC_BASELINE.1
+            );
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "{arch}: NEEDED {needed:?}; newest glibc symbol version {}",
+            glibc
+                .iter()
+                .max_by_key(|v| parse_glibc(v))
+                .map_or("none", |v| v)
+        );
+        checked += 1;
+    }
+    if checked < ARCHES.len() {
+        skipped(&format!(
+            "{} of {} architectures checked",
+            checked,
+            ARCHES.len()
+        ));
+    }
+}
+
+/// Runs Falco with deploy/falco.yaml as shipped, but for paths: the library, the rules, and
+/// the sample frames as the stream (a file `open_params` is replayed, then Falco ends).
+/// Returns the alerts.
+fn falco_replay(
+    falco: &Path,
+    so: &Path,
+    rules: &[PathBuf],
+    json_plugin: Option<&Path>,
+) -> Vec<serde_json::Value> {
+    let mut cfg = yaml("deploy/falco.yaml");
+    cfg["plugins"][0]["library_path"] = Value::from(so.display().to_string());
+    cfg["rules_files"] = rules
+        .iter()
+        .map(|r| Value::from(r.display().to_string()))
+        .collect();
+    if let Some(json) = json_plugin {
+        let mut entry = serde_yaml::Mapping::new();
+        entry.insert("name".into(), "json".into());
+        entry.insert("library_path".into(), json.display().to_string().into());
+        entry.insert("init_config".into(), r#"{"useAsync":false}"#.into());
+        cfg["plugins"].as_sequence_mut().unwrap().push(entry.into());
+        cfg["load_plugins"]
+            .as_sequence_mut()
+            .unwrap()
+            .push("json".into());
+    }
+    // Test-only: no network listener to collide with another run.
+    cfg["webserver"]["enabled"] = Value::from(false);
+    let dir = support::temp_path(&format!("falco-{}", rules.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("falco.yaml");
+    std::fs::write(&config, serde_yaml::to_string(&cfg).unwrap()).unwrap();
+    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = Command::new(falco)
+        .arg("-c")
+        .arg(&config)
+        .arg("--disable-source=syscall")
+        .env(
+            "LDP_WEBSOCKET_URL",
+            repo().join("examples/sample-frames.jsonl"),
+        )
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", falco.display()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("Falco did not end within 120 s (did the replay reach EOF?)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "Falco exited with {status}:\n{stderr}\n{stdout}"
+    );
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["rule"].is_string())
+        .collect()
+}
+
+/// Every alert names its event's audit ID (deploy/falco.yaml's append_output), the key that
+/// drops the alerts of a rollout's overlap; returns the rules that fired.
+fn rules_with_audit_ids(alerts: &[serde_json::Value]) -> Vec<String> {
+    for a in alerts {
+        assert!(
+            a["output_fields"]["ka.auditid"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()),
+            "no ka.auditid in {a}"
+        );
+    }
+    alerts
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn release_library_replays_the_sample_frames_in_falco() {
+    let Some(dir) = dist_dir() else {
+        skipped("Falco load check of the release library: set K8SAUDIT_OVH_DIST_DIR (and FALCO) as .ci/dist-check does");
+        return;
+    };
+    let Some(falco) = std::env::var_os("FALCO")
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from)
+    else {
+        skipped("Falco load check of the release library: set FALCO=/path/to/falco (../shared/tools/falco/setup)");
+        return;
+    };
+    let arch = std::env::consts::ARCH;
+    let so = release_library(&dir, arch, "falco")
+        .unwrap_or_else(|| panic!("no {} in {}", plugin_archive(arch), dir.display()));
+    let own = repo().join(falco_rules::OWN_RULES);
+    let fired = rules_with_audit_ids(&falco_replay(&falco, &so, std::slice::from_ref(&own), None));
+    assert!(!fired.is_empty(), "no alert from the sample frames");
+    let _ = writeln!(
+        std::io::stderr(),
+        "{arch} release library in {}: {} alerts from {}",
+        falco.display(),
+        fired.len(),
+        falco_rules::OWN_RULES
+    );
+
+    let json = std::env::var_os("FALCO_JSON_PLUGIN").map(PathBuf::from);
+    let Some(json) = json.filter(|j| j.is_file()) else {
+        skipped(
+            "stock rules with the release library: set FALCO_JSON_PLUGIN (Falco's json plugin)",
+        );
+        return;
+    };
+    let files = [
+        repo().join(falco_rules::STOCK),
+        repo().join(falco_rules::OVERLAY),
+        own,
+    ];
+    let fired = rules_with_audit_ids(&falco_replay(&falco, &so, &files, Some(&json)));
+    // deploy/falco.yaml's priority keeps the stock rules below notice: some of them fire.
+    let stock = stock_priorities();
+    let low: Vec<&String> = fired
+        .iter()
+        .filter(|r| stock.get(*r).is_some_and(|p| *p > priority_rank("notice")))
+        .collect();
+    assert!(
+        !low.is_empty(),
+        "no stock rule below notice fired: {fired:?}"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "{arch} release library with the stock rules and the json plugin: {} alerts, {} of stock rules below notice",
+        fired.len(),
+        low.len()
+    );
 }
