@@ -166,7 +166,9 @@ fn our_names_are_prefixed_and_clash_with_nothing() {
                 );
                 let text = std::fs::read_to_string(falco_rules::repo().join(file)).unwrap();
                 let at = text.find(&format!("- macro: {name}\n")).unwrap();
-                let end = text[at + 1..].find("\n- ").map_or(text.len(), |e| at + 1 + e);
+                let end = text[at + 1..]
+                    .find("\n- ")
+                    .map_or(text.len(), |e| at + 1 + e);
                 let entry = &text[at..end];
                 assert!(
                     entry.contains("override:\n    condition: append"),
