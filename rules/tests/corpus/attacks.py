@@ -605,7 +605,8 @@ class Attacks:
                              reason=mks.ADMIN_REASON)
             self.add("impersonation", note, ev)
         ev = mks.request(c, dev, "get", "secrets", [w.attacker_ip()], w.kubectl(), namespace="kube-system", name="cloud-config",
-                         code=403, message='users "system:admin" is forbidden: User "m.leroy@acme-shop.fr" cannot impersonate resource "users" in API group "" at the cluster scope')
+                         code=403, decision=None,
+                         message='users "system:admin" is forbidden: User "m.leroy@acme-shop.fr" cannot impersonate resource "users" in API group "" at the cluster scope')
         self.add("impersonation", "refused impersonation of system:admin", ev)
 
         # TokenRequest
