@@ -699,7 +699,7 @@ class Attacks:
         # service-account and node credentials from outside the cluster
         for verb, res, ns, ua, note in [
             ("list", "pods", None, w.kubectl(), "a stolen app token with kubectl from the Internet"),
-            ("get", "namespaces", None, "curl/8.9.1", "a stolen token with curl from the Internet"),
+            ("list", "namespaces", None, "curl/8.9.1", "a stolen token with curl from the Internet"),
             ("list", "nodes", None, w.kubectl(), "a stolen kube-system token from the Internet"),
             ("get", "configmaps", "shop", "python-requests/2.32.3", "a stolen token with python from the Internet"),
         ]:
