@@ -399,6 +399,23 @@ class Variants:
                                                   created=False)))
         self.look("yacht", "yacht rolls kube-proxy to a new version", ev)
 
+    def node_logs(self):
+        """The node's logs: a collector's DaemonSet pod (benign), a bare pod (the symlink escape)."""
+        w, c = self.w, self.ctx
+        spec = pod_spec([container("shipper", "registry.acme-shop.fr/ops/log-shipper:2.4",
+                                   mounts=[{"name": "varlog", "mountPath": "/var/log", "readOnly": True}])],
+                        volumes=[host_path_volume("varlog", "/var/log")], node_name=w.node(), sa_name="log-shipper")
+        self.look("daemonset-controller", "the DaemonSet controller starts the shop's own log shipper",
+                  self.child_pod("daemon-set-controller", "logging", spec, "DaemonSet", "log-shipper"))
+        spec = pod_spec([container("reader", "docker.io/library/busybox:1.36", command=["sleep", "1d"],
+                                   mounts=[{"name": "logs", "mountPath": "/host-logs"}])],
+                        volumes=[host_path_volume("logs", "/var/log", "Directory")])
+        dev = mks.oidc("ext-contractor@acme-shop.fr", ["acme:contractors"])
+        ev = mks.request(c, dev, "create", "pods", [w.attacker_ip()], w.kubectl(), namespace="web",
+                         req=pod_object(c, "web", spec, name="log-reader", created=False),
+                         resp=pod_object(c, "web", spec, name="log-reader"))
+        self.add("sensitive-hostpath-pod", "a bare pod mounting the node's /var/log, writable", ev)
+
     def apps(self):
         """Apps reading their own configuration with plain HTTP clients, from their pods."""
         w, c = self.w, self.ctx
@@ -422,5 +439,6 @@ class Variants:
         self.platform_pods()
         self.secret_tools()
         self.platform_work()
+        self.node_logs()
         self.apps()
         return self.attacks, self.looks, self.ordinary
