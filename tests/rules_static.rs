@@ -154,8 +154,28 @@ fn our_names_are_prefixed_and_clash_with_nothing() {
                 panic!("{file}: {name} is already defined by {other}");
             }
         }
-        // Only the overlay changes names it does not define, and only stock ones.
+        // Only the overlay changes names it does not define, and only stock ones; and the
+        // json rules widen macros of the MKS rules (with what only the json plugin sees), by
+        // appending to them, never replacing them.
         for name in &meta.overrides {
+            if *file == JSON_RULES {
+                let own = RuleSet::load(&[OWN_RULES]).unwrap();
+                assert!(
+                    own.macros.contains_key(name) && name.starts_with("mks_"),
+                    "{file} changes {name}, which is not a macro of {OWN_RULES}"
+                );
+                let text = std::fs::read_to_string(falco_rules::repo().join(file)).unwrap();
+                let at = text.find(&format!("- macro: {name}\n")).unwrap();
+                let end = text[at + 1..]
+                    .find("\n- ")
+                    .map_or(text.len(), |e| at + 1 + e);
+                let entry = &text[at..end];
+                assert!(
+                    entry.contains("override:\n    condition: append"),
+                    "{file} must append to {name}, not replace it"
+                );
+                continue;
+            }
             assert_eq!(*file, OVERLAY, "{file} changes {name}");
             assert!(
                 stock.rule(name).is_some() || stock.macros.contains_key(name),
@@ -715,6 +735,7 @@ fn setups_name_existing_files_and_the_examples_use_them_all() {
         );
     }
     assert_eq!(setups::recommended().count(), 2);
+    assert!(setups::recommended().all(|s| s.json_plugin));
 }
 
 #[test]

@@ -103,16 +103,18 @@ fn tokenize(s: &str) -> Result<Vec<Token>, String> {
                 out.push(Token::Sym(sym));
             }
             '"' | '\'' => {
+                // As libsinsp's lexer: the string ends at the first quote not preceded by a
+                // backslash (so a string cannot end with an escaped backslash), then `\\`
+                // stands for a backslash and a backslash before the quote for the quote.
                 let quote = c;
-                let mut text = String::new();
+                let mut raw = Vec::new();
                 i += 1;
                 loop {
                     match chars.get(i) {
                         None => return Err(format!("unterminated string in {s:?}")),
-                        Some('\\') => {
-                            if let Some(&n) = chars.get(i + 1) {
-                                text.push(n);
-                            }
+                        Some('\\') if chars.get(i + 1) == Some(&quote) => {
+                            raw.push('\\');
+                            raw.push(quote);
                             i += 2;
                         }
                         Some(&q) if q == quote => {
@@ -120,9 +122,23 @@ fn tokenize(s: &str) -> Result<Vec<Token>, String> {
                             break;
                         }
                         Some(&o) => {
-                            text.push(o);
+                            raw.push(o);
                             i += 1;
                         }
+                    }
+                }
+                let mut text = String::new();
+                let mut j = 0;
+                while j < raw.len() {
+                    if raw[j] == '\\'
+                        && j + 1 < raw.len()
+                        && (raw[j + 1] == '\\' || raw[j + 1] == quote)
+                    {
+                        text.push(raw[j + 1]);
+                        j += 2;
+                    } else {
+                        text.push(raw[j]);
+                        j += 1;
                     }
                 }
                 out.push(Token::Quoted(text));

@@ -1,7 +1,7 @@
 //! The rule examples of `rules/tests/` (format in `rules/tests/README.md`): each names the
 //! alert Falco raises for its event under each setup of its directory.
 
-use super::setups::{Setup, OVH, OVH_SANDBOX, STOCK_OVH, STOCK_OVH_JSON};
+use super::setups::{Setup, OVH, OVH_JSON, OVH_SANDBOX, STOCK_OVH, STOCK_OVH_JSON};
 use super::{repo, Matching, JSON_RULES, OVERLAY, OWN_RULES, SANDBOX};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ pub struct Suite {
 pub const SUITES: &[Suite] = &[
     Suite {
         dir: "rules/tests/k8s_audit_ovh_rules",
-        setups: &[&OVH, &STOCK_OVH_JSON, &STOCK_OVH],
+        setups: &[&OVH_JSON, &STOCK_OVH_JSON, &OVH, &STOCK_OVH],
         covers: OWN_RULES,
     },
     Suite {
@@ -28,7 +28,7 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         dir: "rules/tests/k8s_audit_ovh_json_rules",
-        setups: &[&STOCK_OVH_JSON],
+        setups: &[&OVH_JSON, &STOCK_OVH_JSON],
         covers: JSON_RULES,
     },
     Suite {

@@ -412,7 +412,17 @@ impl RuleSet {
 
     /// Lists as Falco 0.44 compiles them: every item that names a list (wherever that list is
     /// defined, and in its last definition) is replaced by that list's items, recursively.
+    /// Falco pastes items into the condition's text: an item written in quotes (`'["ALL"]'`)
+    /// is that string literal, quotes removed.
     pub fn compiled_lists(&self) -> BTreeMap<String, Vec<String>> {
+        fn literal(item: &str) -> String {
+            for q in ['\'', '"'] {
+                if item.len() >= 2 && item.starts_with(q) && item.ends_with(q) {
+                    return item[1..item.len() - 1].to_owned();
+                }
+            }
+            item.to_owned()
+        }
         fn expand(set: &RuleSet, name: &str, seen: &mut Vec<String>, out: &mut Vec<String>) {
             let Some(l) = set.lists.get(name) else {
                 return;
@@ -422,7 +432,7 @@ impl RuleSet {
                 if set.lists.contains_key(i) && !seen.contains(i) {
                     expand(set, i, seen, out);
                 } else {
-                    out.push(i.clone());
+                    out.push(literal(i));
                 }
             }
             seen.pop();

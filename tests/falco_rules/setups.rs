@@ -17,12 +17,24 @@ pub struct Setup {
     pub summary: &'static str,
 }
 
-/// `k8s_audit_ovh_rules.yaml` alone: needs only this plugin.
+/// `k8s_audit_ovh_rules.yaml` and `k8s_audit_ovh_json_rules.yaml`, with Falco's json plugin:
+/// the default.
+pub const OVH_JSON: Setup = Setup {
+    name: "ovh+json",
+    files: &[OWN_RULES, JSON_RULES],
+    json_plugin: true,
+    recommended: true,
+    measured: true,
+    summary: "k8s_audit_ovh_rules.yaml + k8s_audit_ovh_json_rules.yaml (json plugin)",
+};
+
+/// `k8s_audit_ovh_rules.yaml` alone: needs only this plugin, and sees neither pod templates,
+/// nor command lines, nor address ranges (a fallback when the json plugin cannot be loaded).
 pub const OVH: Setup = Setup {
     name: "ovh",
     files: &[OWN_RULES],
     json_plugin: false,
-    recommended: true,
+    recommended: false,
     measured: true,
     summary: "k8s_audit_ovh_rules.yaml alone (no json plugin)",
 };
@@ -57,7 +69,7 @@ pub const OVH_SANDBOX: Setup = Setup {
     summary: "k8s_audit_ovh_rules.yaml + k8s_audit_ovh_sandbox_rules.yaml (opt-in)",
 };
 
-pub const SETUPS: &[&Setup] = &[&OVH, &STOCK_OVH_JSON, &STOCK_OVH, &OVH_SANDBOX];
+pub const SETUPS: &[&Setup] = &[&OVH_JSON, &STOCK_OVH_JSON, &OVH, &STOCK_OVH, &OVH_SANDBOX];
 
 pub fn by_name(name: &str) -> Option<&'static Setup> {
     SETUPS.iter().copied().find(|s| s.name == name)

@@ -605,7 +605,8 @@ class Attacks:
                              reason=mks.ADMIN_REASON)
             self.add("impersonation", note, ev)
         ev = mks.request(c, dev, "get", "secrets", [w.attacker_ip()], w.kubectl(), namespace="kube-system", name="cloud-config",
-                         code=403, message='users "system:admin" is forbidden: User "m.leroy@acme-shop.fr" cannot impersonate resource "users" in API group "" at the cluster scope')
+                         code=403, decision=None,
+                         message='users "system:admin" is forbidden: User "m.leroy@acme-shop.fr" cannot impersonate resource "users" in API group "" at the cluster scope')
         self.add("impersonation", "refused impersonation of system:admin", ev)
 
         # TokenRequest
@@ -698,7 +699,7 @@ class Attacks:
         # service-account and node credentials from outside the cluster
         for verb, res, ns, ua, note in [
             ("list", "pods", None, w.kubectl(), "a stolen app token with kubectl from the Internet"),
-            ("get", "namespaces", None, "curl/8.9.1", "a stolen token with curl from the Internet"),
+            ("list", "namespaces", None, "curl/8.9.1", "a stolen token with curl from the Internet"),
             ("list", "nodes", None, w.kubectl(), "a stolen kube-system token from the Internet"),
             ("get", "configmaps", "shop", "python-requests/2.32.3", "a stolen token with python from the Internet"),
         ]:

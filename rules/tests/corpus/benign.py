@@ -435,6 +435,7 @@ class Benign:
         ip = c.pick(["90.118.41.201", "82.64.17.93"])
         kub = w.kubectl()
         ev = mks.request(c, admin, "patch", "deployments", [ip], kub, namespace="kube-system", name="coredns", group="apps",
+                         query="fieldManager=kubectl-rollout",
                          req={"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2025-03-12T02:14:07+01:00"}}}}},
                          resp=created(c, workload(c, "Deployment", "kube-system", "coredns",
                                                   pod_spec([container("coredns", "registry.k8s.io/coredns/coredns:v1.11.3")]), created=False)))

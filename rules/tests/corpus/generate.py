@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mks  # noqa: E402
 from attacks import Attacks  # noqa: E402
 from benign import Benign  # noqa: E402
+from variants import Variants  # noqa: E402
 from world import World  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +62,10 @@ def main():
     world = World(ctx)
     attacks = Attacks(ctx, world).all()
     looks, ordinary = Benign(ctx, world).all(ORDINARY)
+    more_attacks, more_looks, more_ordinary = Variants(ctx, world).all()
+    attacks += more_attacks
+    looks += more_looks
+    ordinary += more_ordinary
     retime(ctx, attacks + looks + ordinary)
     ids = [ev["auditID"] for *_, ev in attacks + looks + ordinary]
     assert len(ids) == len(set(ids)), "auditIDs must be unique"
