@@ -47,7 +47,7 @@ name=k8saudit-ovh
 rules_name=$name-rules
 version="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$root/Cargo.toml" | head -n 1)"
 [ -n "$version" ] || { echo "dist.sh: no version in Cargo.toml" >&2; exit 1; }
-rules=(rules/k8s_audit_ovh_overlay.yaml rules/k8s_audit_ovh_rules.yaml)
+rules=(rules/k8s_audit_ovh_overlay.yaml rules/k8s_audit_ovh_rules.yaml rules/k8s_audit_ovh_json_rules.yaml rules/k8s_audit_ovh_sandbox_rules.yaml)
 arches=(x86_64 aarch64)
 glibc=2.28
 # The plugin asks Falco for plugin API 3.11 (src/plugin.rs, through falco_plugin); Falco

@@ -62,8 +62,8 @@ fn rules_files_declare_engine_and_plugin_requirements_where_falcoctl_reads_them(
         let meta = &set.files[*file];
         assert_eq!(
             meta.engine_version.as_deref(),
-            Some("0.31.0"),
-            "{file}: Falco 0.37 is engine 0.31.0"
+            Some("0.50.0"),
+            "{file}: Falco 0.41.0 (the first with plugin API 3.11) is engine 0.50.0"
         );
         let req = meta
             .plugins
@@ -191,7 +191,7 @@ fn macros_and_lists_are_defined_before_use_and_all_used() {
         let set = load_with_prerequisites(file);
         let meta = &set.files[*file];
         // Falco 0.44 resolves names wherever they are defined, but the files keep every macro
-        // and list ahead of its first use, which any Falco since 0.37 loads the same way.
+        // and list ahead of its first use, which any Falco since 0.41 loads the same way.
         let mut entries: Vec<(usize, String, String)> = set
             .macros
             .values()
