@@ -207,13 +207,12 @@ impl Stream {
                 let metrics = Arc::clone(self.sink.metrics_arc());
                 let log = self.sink.log.fresh(Duration::from_secs(600));
                 let keeping = &self.keeping;
+                // Beside the tail, never instead of it: the tail ends the stream (politely).
                 let keep = async {
-                    match keeping {
-                        Some(k @ Keeping { file: Some(_), .. }) => {
-                            k.keep(config, &metrics, log, stop).await
-                        }
-                        _ => stop.wait().await,
+                    if let Some(k @ Keeping { file: Some(_), .. }) = keeping {
+                        k.keep(config, &metrics, log, stop).await;
                     }
+                    futures_lite::future::pending::<()>().await
                 };
                 let resume = self.resume.take();
                 let tail = tail::run(url.clone(), config, &mut self.sink, stop, resume);

@@ -185,16 +185,23 @@ async fn beside_replay(
     let finished = Cell::new(false);
     let sink_tracking = sink.tracking().cloned();
     let sink_tracking = sink_tracking.as_ref();
-    let replay = async {
+    let mut replay = std::pin::pin!(async {
         backfill.run(url, window, config, roots, stop).await;
         if let Some(t) = sink_tracking {
             // The gap is filled (or given up): the live events move the position again.
             t.ledger.replay_over();
         }
         finished.set(true);
+    });
+    let beside = async {
+        (&mut replay).await;
         futures_lite::future::pending().await
     };
-    let end = session::run(ws, config, sink, stop, None).or(replay).await;
+    let end = session::run(ws, config, sink, stop, None).or(beside).await;
+    if matches!(end, SessionEnd::Stopped) && !finished.get() {
+        // Closing: the replay sees it too, and closes its connection politely.
+        replay.await;
+    }
     (end, !finished.get())
 }
 
