@@ -54,6 +54,10 @@ fn main() {
             "a_stop_and_a_restart_with_a_checkpoint_file_lose_no_event_and_repeat_none",
             a_stop_and_a_restart_with_a_checkpoint_file_lose_no_event_and_repeat_none,
         ),
+        (
+            "several_clusters_in_one_falco_alert_with_their_names_and_a_401_fails_alone",
+            several_clusters_in_one_falco_alert_with_their_names_and_a_401_fails_alone,
+        ),
     ]);
 }
 
@@ -620,5 +624,93 @@ fn sighup_reloads_lose_no_event_and_repeat_none(env: &FalcoEnv) -> Result<(), Sk
     );
     assert!(!out.contains(FAKE_TOKEN), "the token leaked:\n{out}");
     assert_each_once(alerted_numbers(&falco.alerts()), "across 5 reloads");
+    Ok(())
+}
+
+fn several_clusters_in_one_falco_alert_with_their_names_and_a_401_fails_alone(
+    env: &FalcoEnv,
+) -> Result<(), Skip> {
+    let dir = scratch("clusters");
+    let pki = test_pki::TestPki::new("k8saudit-ovh falco e2e CA");
+    let ca = pki.write_ca("falco-e2e-clusters-ca.pem");
+    let stream = |prefix: &'static str, n: usize| {
+        let mut script = vec![Step::Upgrade];
+        script.extend((0..n).map(|i| {
+            Step::Text(ldp::event_frame(&ldp::event(
+                &format!("{prefix}-{i}"),
+                &ldp::numbered_ts(i),
+            )))
+        }));
+        script.push(Step::Hold(Duration::from_secs(60)));
+        WsServer::wss(pki.acceptor(), script)
+    };
+    let (prod, staging) = (stream("prod", 40), stream("staging", 30));
+    let broken = WsServer::wss(pki.acceptor(), vec![Step::Refuse(401)]);
+    let params = json!([
+        { "clusterName": "prod-gra", "url": prod.url(FAKE_TOKEN) },
+        { "clusterName": "staging", "url": staging.url(FAKE_TOKEN) },
+        { "clusterName": "team-a", "url": broken.url(FAKE_TOKEN) },
+    ])
+    .to_string();
+    let rules = dir.join("clusters.yaml");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &rules,
+        "- rule: Every event\n  desc: one alert per event, naming its cluster\n  condition: ka.auditid exists\n  \
+         output: \"%ka.auditid in %ka.cluster.name\"\n  priority: INFORMATIONAL\n  source: k8s_audit\n",
+    )
+    .unwrap();
+    let config = FalcoConfig {
+        plugins: vec![PluginEntry::k8saudit_ovh(
+            &support::plugin_path(),
+            &json!({ "caCertFile": ca, "clusterName": "fallback" }).to_string(),
+            &params,
+        )],
+        rules_files: vec![rules],
+        extra: String::new(),
+        watch_config_files: false,
+    };
+    let mut falco = FalcoProcess::start(&env.falco, &config, &dir, &[]);
+    let done = falco.wait_for_alerts(Duration::from_secs(30), |a| a.len() >= 70);
+    assert!(done, "alerts of both healthy clusters:\n{}", falco.output());
+    std::thread::sleep(Duration::from_millis(300));
+    falco.stop(Duration::from_secs(20));
+    let out = falco.output();
+    assert!(!out.contains(FAKE_TOKEN), "the token leaked:\n{out}");
+    let mut by_cluster: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for a in falco.alerts() {
+        let id = a["output_fields"]["ka.auditid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let cluster = a["output_fields"]["ka.cluster.name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        by_cluster.entry(cluster).or_default().push(id);
+    }
+    let want = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}-{i}")).collect::<Vec<_>>();
+    assert_eq!(
+        by_cluster.get("prod-gra"),
+        Some(&want("prod", 40)),
+        "{by_cluster:?}"
+    );
+    assert_eq!(
+        by_cluster.get("staging"),
+        Some(&want("staging", 30)),
+        "{by_cluster:?}"
+    );
+    assert_eq!(by_cluster.len(), 2, "{by_cluster:?}");
+    let stderr = falco.stderr();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("HTTP 401"))
+        .unwrap_or_else(|| panic!("the 401 is in Falco's log:\n{out}"));
+    assert!(line.contains("team-a"), "names the stream: {line}");
+    assert_eq!(
+        stderr.matches("HTTP 401").count(),
+        1,
+        "logged once:\n{stderr}"
+    );
     Ok(())
 }
