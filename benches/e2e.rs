@@ -83,11 +83,17 @@ const PACED_RATE: u64 = 10_000;
 struct Scenario {
     name: &'static str,
     what: &'static str,
+    /// What each stream's server sends (the rate is per stream).
     feed: Feed,
     extract: bool,
+    /// LDP streams in the source (`open_params` as an array when more than one).
+    streams: usize,
 }
 
-const SCENARIOS: [Scenario; 5] = [
+/// Streams of the many-streams scenario, sharing [`PACED_RATE`].
+const STREAMS: usize = 10;
+
+const SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "batch",
         what: "next_batch only, 1 event per frame, as fast as read",
@@ -96,6 +102,7 @@ const SCENARIOS: [Scenario; 5] = [
             rate: 0,
         },
         extract: false,
+        streams: 1,
     },
     Scenario {
         name: "fields",
@@ -105,6 +112,7 @@ const SCENARIOS: [Scenario; 5] = [
             rate: 0,
         },
         extract: true,
+        streams: 1,
     },
     Scenario {
         name: "list",
@@ -114,6 +122,7 @@ const SCENARIOS: [Scenario; 5] = [
             rate: 0,
         },
         extract: false,
+        streams: 1,
     },
     Scenario {
         name: "list-fields",
@@ -123,6 +132,7 @@ const SCENARIOS: [Scenario; 5] = [
             rate: 0,
         },
         extract: true,
+        streams: 1,
     },
     Scenario {
         name: "paced",
@@ -132,6 +142,17 @@ const SCENARIOS: [Scenario; 5] = [
             rate: PACED_RATE,
         },
         extract: true,
+        streams: 1,
+    },
+    Scenario {
+        name: "streams",
+        what: "next_batch + 20 fields, 10 streams of 1,000 events/s each (10,000 in all)",
+        feed: Feed {
+            events_per_frame: 1,
+            rate: PACED_RATE / STREAMS as u64,
+        },
+        extract: true,
+        streams: STREAMS,
     },
 ];
 
@@ -249,6 +270,23 @@ impl Env {
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         format!("{scheme}://127.0.0.1:{}/tail/?tk=bench", server.port)
     }
+
+    /// `open_params` for `streams` streams of `server` (one: its address; more: the array
+    /// form, each stream a connection of its own).
+    fn open_params(&self, server: &Server, streams: usize) -> String {
+        if streams == 1 {
+            return self.url(server);
+        }
+        let list: Vec<serde_json::Value> = (0..streams)
+            .map(|i| {
+                serde_json::json!({
+                    "clusterName": format!("cluster-{i}"),
+                    "url": format!("{}-{i}", self.url(server)),
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
 }
 
 /// What one stretch of a run saw.
@@ -285,7 +323,8 @@ struct Falco<'e, 'h> {
     extract: bool,
     time_fields: bool,
     evtnum: u64,
-    next_seq: Option<u64>,
+    /// The next sequence number expected of each stream (`seq >> STREAM_SHIFT`).
+    next_seq: std::collections::HashMap<u64, u64>,
     /// Events out of sequence (lost, duplicated or reordered): must stay 0.
     order_errors: u64,
 }
@@ -325,10 +364,11 @@ impl Falco<'_, '_> {
                 match frames::read_id(support::event_payload(raw)) {
                     Some((seq, sent)) => {
                         w.latency.record(returned.saturating_sub(sent));
-                        if next_seq.is_some_and(|s| s != seq) {
+                        let stream = seq >> server::STREAM_SHIFT;
+                        if next_seq.get(&stream).is_some_and(|s| *s != seq) {
                             *order_errors += 1;
                         }
-                        *next_seq = Some(seq + 1);
+                        next_seq.insert(stream, seq + 1);
                     }
                     None => *order_errors += 1,
                 }
@@ -401,14 +441,16 @@ fn run(sc: &Scenario, env: &Env, opts: &Options, time_fields: bool) -> Measured 
         env.tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
     );
     let mut host = Host::init(&env.config).expect("plugin init");
-    let inst = host.open(Some(&env.url(&server))).expect("plugin open");
+    let inst = host
+        .open(Some(&env.open_params(&server, sc.streams)))
+        .expect("plugin open");
     let mut falco = Falco {
         inst,
         env,
         extract: sc.extract,
         time_fields,
         evtnum: 0,
-        next_seq: None,
+        next_seq: Default::default(),
         order_errors: 0,
     };
     let warm_until = Instant::now() + Duration::from_secs_f64(opts.warmup);
@@ -568,6 +610,10 @@ fn main() {
             .as_ref()
             .is_some_and(|o| !o.iter().any(|n| n == sc.name))
         {
+            continue;
+        }
+        if env.upstream && sc.streams > 1 {
+            // The Go plugin reads one stream per source.
             continue;
         }
         println!("\n{}: {}", sc.name, sc.what);
@@ -761,6 +807,18 @@ fn report(summaries: &[Summary], quick: bool) {
             verdict(s.worst_p99 < TARGET_P99_MS)
         );
     }
+    if let (Some(one), Some(many)) = (get("paced"), get("streams")) {
+        let ratio = many.best.cpu_per_m / one.best.cpu_per_m;
+        println!(
+            "  {STREAMS} streams at {} events/s in all, CPU per event within 10% of one stream: {:.2} vs {:.2} CPU s/M events ({:+.0}%) {}; peak RSS {:.1} MB",
+            thousands(PACED_RATE as f64),
+            many.best.cpu_per_m,
+            one.best.cpu_per_m,
+            (ratio - 1.0) * 100.0,
+            verdict(ratio <= 1.10),
+            many.max_rss
+        );
+    }
     let rss = summaries.iter().map(|s| s.max_rss).fold(0.0, f64::max);
     println!(
         "  peak RSS at any rate    < {TARGET_RSS_MB} MB: {rss:.1} MB (whole bench process) {}  [35 MB]",
@@ -816,6 +874,7 @@ fn soak(env: &Env, opts: &Options, secs: f64) {
             rate: opts.rate,
         },
         extract: true,
+        streams: 1,
     };
     let every = if opts.quick {
         0.2
@@ -839,7 +898,7 @@ fn soak(env: &Env, opts: &Options, secs: f64) {
         extract: sc.extract,
         time_fields: false,
         evtnum: 0,
-        next_seq: None,
+        next_seq: Default::default(),
         order_errors: 0,
     };
     let start = Instant::now();

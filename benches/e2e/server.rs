@@ -22,6 +22,9 @@ use std::time::Duration;
 /// First argument that makes this binary the server.
 pub const SERVE: &str = "__e2e_server";
 
+/// Connection `n` numbers its events from `n << STREAM_SHIFT`.
+pub const STREAM_SHIFT: u32 = 40;
+
 /// Bytes per write when sending as fast as the client reads.
 const CHUNK: usize = 64 * 1024;
 
@@ -113,9 +116,8 @@ pub fn main(args: &[String]) -> ! {
         let cert = std::fs::read(&args[2]).expect("cert");
         let key = std::fs::read(key).expect("key");
         let identity = native_tls::Identity::from_pkcs8(&cert, &key).expect("identity");
-        native_tls::TlsAcceptor::new(identity).expect("TLS acceptor")
+        std::sync::Arc::new(native_tls::TlsAcceptor::new(identity).expect("TLS acceptor"))
     });
-    let mut ring = FrameRing::build(events_per_frame);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     println!("port {}", listener.local_addr().unwrap().port());
     std::io::stdout().flush().ok();
@@ -133,21 +135,28 @@ pub fn main(args: &[String]) -> ! {
         }
         std::process::exit(0);
     });
-    let mut seq = 0u64;
-    for tcp in listener.incoming() {
+    // Each connection on a thread of its own, with its own copy of the frames and a sequence
+    // of its own: connection n numbers its events from n·2⁴⁰, so that the bench can check
+    // the order of each stream of a source that reads several.
+    for (n, tcp) in listener.incoming().enumerate() {
         let Ok(tcp) = tcp else { continue };
         tcp.set_nodelay(true).ok();
-        match &tls {
-            Some(acceptor) => {
-                if let Ok(mut s) = acceptor.accept(tcp) {
+        let tls = tls.clone();
+        let mut ring = FrameRing::build(events_per_frame);
+        std::thread::spawn(move || {
+            let mut seq = (n as u64) << STREAM_SHIFT;
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(mut s) = acceptor.accept(tcp) {
+                        serve(&mut s, &mut ring, rate, &mut seq);
+                    }
+                }
+                None => {
+                    let mut s = tcp;
                     serve(&mut s, &mut ring, rate, &mut seq);
                 }
             }
-            None => {
-                let mut s = tcp;
-                serve(&mut s, &mut ring, rate, &mut seq);
-            }
-        }
+        });
     }
     std::process::exit(0)
 }
