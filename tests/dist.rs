@@ -11,8 +11,9 @@
 mod falco_rules;
 mod support;
 
-use falco_rules::repo;
+use falco_rules::{repo, JSON_RULES, OVERLAY, OWN_RULES, SANDBOX};
 use serde_yaml::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,6 +26,16 @@ const ENGINE_SEMVER: &str = "0.50.0";
 /// The oldest glibc the release libraries may need (RHEL 8, Debian 10, Ubuntu 20.04).
 const GLIBC_BASELINE: (u32, u32) = (2, 28);
 const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
+/// The rules files of the rules archive, in archive order (scripts/dist.sh's `rules`).
+const ARCHIVED_RULES: [&str; 4] = [OVERLAY, OWN_RULES, JSON_RULES, SANDBOX];
+/// Falco's json plugin: its name in `required_plugin_versions`, in `load_plugins` and in
+/// falcosecurity's index, whose artifact `json` falcoctl resolves the dependency to.
+const JSON_PLUGIN: &str = "json";
+
+/// The last part of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap()
+}
 
 /// Says on the test's stderr, past libtest's capture, that a check did not run.
 fn skipped(what: &str) {
@@ -132,29 +143,29 @@ fn dist_writes_flat_archives_in_the_layouts_falcoctl_installs() {
         extract(&plugin, "libk8saudit-ovh.so") == std::fs::read(&so).unwrap(),
         "the archived library is the built one"
     );
-    // The rules archive holds the two rules files at its root, ours last (see dist.sh).
-    assert_eq!(
-        listing(&rules),
-        vec![
-            (
-                "-rw-r--r--".into(),
-                "0/0".into(),
-                "k8s_audit_ovh_overlay.yaml".into()
-            ),
-            (
-                "-rw-r--r--".into(),
-                "0/0".into(),
-                "k8s_audit_ovh_rules.yaml".into()
-            ),
-        ]
-    );
-    for f in ["k8s_audit_ovh_overlay.yaml", "k8s_audit_ovh_rules.yaml"] {
+    // The rules archive holds every rules file at its root, in dist.sh's order, unchanged.
+    let want: Vec<(String, String, String)> = ARCHIVED_RULES
+        .iter()
+        .map(|f| ("-rw-r--r--".into(), "0/0".into(), file_name(f).into()))
+        .collect();
+    assert_eq!(listing(&rules), want);
+    for f in ARCHIVED_RULES {
         assert_eq!(
-            extract(&rules, f),
-            std::fs::read(repo().join("rules").join(f)).unwrap(),
+            extract(&rules, file_name(f)),
+            std::fs::read(repo().join(f)).unwrap(),
             "{f}"
         );
     }
+    // Every rules file of rules/ ships: a new one must be added to dist.sh and here.
+    let mut shipped: Vec<String> = std::fs::read_dir(repo().join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    shipped.sort();
+    let mut archived: Vec<String> = ARCHIVED_RULES.map(|f| file_name(f).to_owned()).to_vec();
+    archived.sort();
+    assert_eq!(shipped, archived, "rules/*.yaml and the rules archive");
     let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
     for a in [&plugin, &rules] {
         let name = a.file_name().unwrap().to_str().unwrap();
@@ -248,24 +259,75 @@ fn semver(v: &str) -> (u64, u64, u64) {
     )
 }
 
-/// The newest k8saudit-ovh version the rules files require (`required_plugin_versions`): the
-/// release the rules artifact depends on. It is this release or an older one of its major.
-fn rules_require_plugin() -> String {
-    let mut versions: Vec<String> = [falco_rules::OVERLAY, falco_rules::OWN_RULES]
+/// What one rules file requires (`required_plugin_versions`): (plugin, version), in order.
+fn required_plugins(file: &str) -> Vec<(String, String)> {
+    yaml(file)
+        .as_sequence()
+        .unwrap()
         .iter()
-        .flat_map(|f| yaml(f).as_sequence().unwrap().clone())
         .filter_map(|item| item["required_plugin_versions"].as_sequence().cloned())
         .flatten()
-        .filter(|p| p["name"].as_str() == Some("k8saudit-ovh"))
-        .map(|p| s(&p, "version").to_owned())
-        .collect();
-    versions.sort_by_key(|v| semver(v));
-    let newest = versions.pop().expect("the rules require k8saudit-ovh");
+        .map(|p| {
+            assert!(
+                p["alternatives"].is_null(),
+                "{file}: {p:?}: --depends-on NAME:VERSION cannot carry alternatives"
+            );
+            (s(&p, "name").to_owned(), s(&p, "version").to_owned())
+        })
+        .collect()
+}
+
+/// Per plugin, the newest version the shipped rules files require: what the rules artifact
+/// depends on. k8saudit-ovh's is this release or an older one of its major; the json plugin's
+/// is at least what `k8s_audit_ovh_json_rules.yaml` requires.
+fn rules_require() -> BTreeMap<String, String> {
+    let mut newest: BTreeMap<String, String> = BTreeMap::new();
+    for f in ARCHIVED_RULES {
+        for (name, version) in required_plugins(f) {
+            let v = newest.entry(name).or_insert_with(|| version.clone());
+            if semver(&version) > semver(v) {
+                *v = version;
+            }
+        }
+    }
+    let own = newest
+        .get("k8saudit-ovh")
+        .expect("the rules require k8saudit-ovh");
     assert!(
-        semver(&newest) <= semver(VERSION) && semver(&newest).0 == semver(VERSION).0,
-        "the rules require k8saudit-ovh {newest}, not this release ({VERSION}) or an older one of its major"
+        semver(own) <= semver(VERSION) && semver(own).0 == semver(VERSION).0,
+        "the rules require k8saudit-ovh {own}, not this release ({VERSION}) or an older one of its major"
+    );
+    assert!(
+        required_plugins(JSON_RULES)
+            .iter()
+            .any(|(n, _)| n == JSON_PLUGIN),
+        "{JSON_RULES} reads jevt.* fields: it requires the json plugin"
     );
     newest
+}
+
+/// The `--depends-on` values the rules push must carry: this plugin first, then the others
+/// by name, each at the newest version the files require.
+fn expected_depends_on() -> Vec<String> {
+    let required = rules_require();
+    let own = format!("k8saudit-ovh:{}", required["k8saudit-ovh"]);
+    let others = required
+        .iter()
+        .filter(|(n, _)| *n != "k8saudit-ovh")
+        .map(|(n, v)| format!("{n}:{v}"));
+    std::iter::once(own).chain(others).collect()
+}
+
+#[test]
+fn the_archive_order_gives_the_same_dependencies() {
+    // falcosecurity/plugins' registry tool builds a rules artifact's dependencies from the
+    // files of its archive, in archive order, a later file's version of a plugin replacing an
+    // earlier one's: in dist.sh's order, the last file naming a plugin requires the newest.
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    for f in ARCHIVED_RULES {
+        last.extend(required_plugins(f));
+    }
+    assert_eq!(last, rules_require());
 }
 
 fn index_entry(kind: &str) -> Value {
@@ -317,16 +379,27 @@ fn dist_prints_one_push_per_artifact_with_its_name_platforms_and_requirements() 
     assert_eq!(plugin.all("--platform"), ["linux/amd64", "linux/arm64"]);
 
     // The rules: their own name (not the plugin's, which falcoctl would take for the
-    // plugin), a dependency on the plugin by its index name at the release the rules files
-    // require, and the Falco engine they require.
+    // plugin), a dependency on each plugin the files require, by its index name (json is
+    // falcosecurity's) at the newest version they require, one flag each (falcoctl v0.13.0
+    // records every --depends-on as a dependency, and "a|b" within one as an alternative), and
+    // the Falco engine they require.
     assert_eq!(rules.one("--type"), "rulesfile");
     assert_eq!(rules.one("--name"), s(&rules_entry, "name"));
     assert_eq!(rules.one("--name"), "k8saudit-ovh-rules");
     assert_eq!(rules.one("--version"), VERSION);
-    let required = rules_require_plugin();
+    let depends_on = rules.all("--depends-on");
+    assert_eq!(depends_on, expected_depends_on(), "{stdout}");
+    let required = rules_require();
     assert_eq!(
-        rules.one("--depends-on"),
-        format!("{}:{required}", s(&plugin_entry, "name"))
+        depends_on[..2],
+        [
+            format!("{}:{}", s(&plugin_entry, "name"), required["k8saudit-ovh"]),
+            format!("{JSON_PLUGIN}:{}", required[JSON_PLUGIN])
+        ]
+    );
+    assert!(
+        depends_on.iter().all(|d| !d.contains('|')),
+        "{depends_on:?}"
     );
     assert_eq!(
         rules.one("--requires"),
@@ -442,8 +515,18 @@ fn index_describes_the_plugin_and_the_rulesfile() {
     assert_eq!(plugin["signature"], rules["signature"]);
     assert!(s(&plugin, "repository").ends_with("/plugin/k8saudit-ovh"));
     assert!(s(&rules, "repository").ends_with("/ruleset/k8saudit-ovh"));
-    let required = rules_require_plugin();
-    assert!(s(&rules, "description").contains(&format!("k8saudit-ovh plugin >= {required}")));
+    // The rules' description names what they need and every file.
+    let required = rules_require();
+    let description = s(&rules, "description");
+    for (plugin, version) in &required {
+        assert!(
+            description.contains(&format!("{plugin} plugin >= {version}")),
+            "{description}"
+        );
+    }
+    for f in ARCHIVED_RULES {
+        assert!(description.contains(file_name(f)), "{f}: {description}");
+    }
 }
 
 /// Falco's priorities, most severe first (falco_common::priority_type).
