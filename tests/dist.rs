@@ -1,8 +1,8 @@
 //! The release: `scripts/dist.sh --so <built plugin>` (its packaging step, without the slow
 //! release build) must write flat, reproducible archives in the layouts falcoctl installs and
-//! print push commands that name them right; `index.yaml` and the `deploy/` examples must name
-//! what those archives hold and load the recommended rules setups
-//! (`tests/falco_rules/setups.rs`) in their order.
+//! print push commands that name them right; `index.yaml`, the `deploy/` examples and the
+//! snippets of the docs must name what those archives hold and load the recommended rules
+//! setups (`tests/falco_rules/setups.rs`) in their order.
 //!
 //! When `FALCO` names a Falco binary (and `FALCO_JSON_PLUGIN` its json plugin), Falco runs
 //! `deploy/falco.yaml` as shipped, but for paths, with the built plugin: the default setup, then
@@ -595,7 +595,7 @@ fn plugin_entry<'a>(cfg: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no plugins entry named {name}"))
 }
 
-/// A Falco configuration of `deploy/` (the `falco` values of the chart): it loads
+/// A Falco configuration of the docs or `deploy/` (the `falco` values of the chart): it loads
 /// both plugins (the json plugin with synchronous extraction), reads the stream's address from
 /// the environment, and loads a recommended setup of the rules files installed in /etc/falco,
 /// in its order, then nothing but `rules.d`. Returns that setup.
@@ -711,6 +711,62 @@ fn deploy_examples_run_the_default_setup_with_the_json_plugin() {
         "follow tracks the rules' release line, as upstream does"
     );
     assert!(!artifact["noVerify"].as_bool().unwrap_or(false));
+}
+
+/// The fenced `yaml` blocks of a Markdown file.
+fn yaml_blocks(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let fence = line.trim_start();
+        match &mut current {
+            None if fence == "```yaml" => current = Some(String::new()),
+            Some(block) if fence == "```" => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn docs_snippets_load_a_recommended_setup() {
+    let mut defaults = 0;
+    for path in ["README.md", "docs/install.md"] {
+        for (i, block) in yaml_blocks(path).iter().enumerate() {
+            let what = format!("{path}, yaml block {}", i + 1);
+            let v: Value = serde_yaml::from_str(block).unwrap_or_else(|e| panic!("{what}: {e}"));
+            // The chart's values nest Falco's configuration under `falco`.
+            let cfg = if v["falco"].is_mapping() {
+                &v["falco"]
+            } else {
+                &v
+            };
+            if !cfg["load_plugins"].is_null() {
+                if check_falco_config(cfg, &what).name == OVH_JSON.name {
+                    defaults += 1;
+                }
+            } else if !cfg["rules_files"].is_null() {
+                let mut rules = strings(&cfg["rules_files"]);
+                rules.retain(|r| *r != "/etc/falco/rules.d");
+                assert!(
+                    rules == installed(&OVH_JSON) || rules == installed(&STOCK_OVH_JSON),
+                    "{what}: rules_files {rules:?} is no recommended setup (in its order)"
+                );
+            }
+        }
+    }
+    assert!(
+        defaults >= 3,
+        "the README's falco.yaml and docs/install.md's load the default"
+    );
 }
 
 /// Falco's stock Kubernetes audit rules: rule name → priority rank.
