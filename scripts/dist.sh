@@ -56,18 +56,47 @@ glibc=2.28
 plugin_api=3.11.0
 engine=0.50.0
 
-# The rules artifact depends on the plugin release its files require (required_plugin_versions:
-# the newest of their k8saudit-ovh versions), which must be this release or an older one of the
-# same major version. Rules that require the oldest plugin that has what they use keep working
-# when falcoctl follow brings them to a Falco whose plugin is older than the rules' release.
-requires_plugin="$(for f in "${rules[@]}"; do
-  awk -v n="$name" '$0 == "  - name: " n {f = 1; next} f && $1 == "version:" {print $2; f = 0}' "$root/$f"
-done | sort -V | tail -n 1)"
+# The rules artifact depends on every plugin its files require (required_plugin_versions):
+# k8saudit-ovh, and Falco's json plugin (k8s_audit_ovh_json_rules.yaml reads jevt.* fields, and
+# the overlay goes with Falco's stock rules, which need it too), each at the newest version the
+# files name. falcoctl install resolves those dependencies by name through its indexes (json is
+# in falcosecurity's). k8saudit-ovh's must be this release or an older one of the same major:
+# rules that require the oldest plugin that has what they use keep working when falcoctl
+# follow brings them to a Falco whose plugin is older than the rules' release.
+# Prints "name version" per (plugin, file) pair; "ALTERNATIVES file" where a file gives
+# alternatives, which --depends-on NAME:VERSION cannot say.
+required_plugins() {
+  local f
+  for f in "${rules[@]}"; do
+    awk -v f="$f" '
+      /^- required_plugin_versions:/ {b = 1; next}
+      b && /^[^ #]/ {b = 0}
+      b && /^ *alternatives:/ {print "ALTERNATIVES", f}
+      b && /^  - name: / {n = $3; next}
+      b && /^    version: / && n != "" {print n, $2; n = ""}
+    ' "$root/$f"
+  done
+}
+required="$(required_plugins)"
+if grep -q '^ALTERNATIVES ' <<<"$required"; then
+  echo "dist.sh: $(sed -n 's/^ALTERNATIVES //p' <<<"$required" | sort -u | tr '\n' ' ')gives alternatives in required_plugin_versions: the printed --depends-on do not carry them" >&2
+  exit 1
+fi
+newest_required() { # plugin name -> the newest version the rules files require of it
+  awk -v n="$1" '$1 == n {print $2}' <<<"$required" | sort -V | tail -n 1
+}
+requires_plugin="$(newest_required "$name")"
 if [ -z "$requires_plugin" ] || [ "${requires_plugin%%.*}" != "${version%%.*}" ] ||
    [ "$(printf '%s\n%s\n' "$requires_plugin" "$version" | sort -V | tail -n 1)" != "$version" ]; then
   echo "dist.sh: the rules files must require $name ${version%%.*}.x, at most $version (required_plugin_versions); they require '${requires_plugin}'" >&2
   exit 1
 fi
+# --depends-on flags, one per plugin (falcoctl records each as a dependency; "a|b" in one flag
+# would make b an alternative to a): this plugin first, then the others by name.
+depends_on="--depends-on $name:$requires_plugin"
+for p in $(awk -v n="$name" '$1 != n {print $1}' <<<"$required" | sort -u); do
+  depends_on+=" --depends-on $p:$(newest_required "$p")"
+done
 engine_mismatch=()
 for f in "${rules[@]}"; do
   grep -qx -- "- required_engine_version: $engine" "$root/$f" || engine_mismatch+=("$f")
@@ -134,7 +163,10 @@ for f in "${rules[@]}"; do
   install -m 0644 "$root/$f" "$stage/rules/"
   rule_files+=("$(basename "$f")")
 done
-# Order matters to tools that read every file's required_plugin_versions: ours comes last.
+# falcosecurity/plugins' registry tool builds a rules artifact's dependencies from the files of
+# its archive, in archive order, a later file's version of a plugin replacing an earlier one's:
+# tests/dist.rs checks that, in this order, the last file to name each plugin requires the
+# version the printed --depends-on say.
 rules_tgz="$rules_name-$version.tar.gz"
 pack "$out/$rules_tgz" "$stage/rules" "${rule_files[@]}"
 
@@ -163,7 +195,8 @@ replaces what the tag held.
     --requires plugin_api_version:$plugin_api$tags \\
     $repo/plugin/$name:$version$plugin_files
   falcoctl registry push --type rulesfile --name $rules_name --version $version \\
-    --depends-on $name:$requires_plugin --requires engine_version_semver:$engine$tags \\
+    $depends_on \\
+    --requires engine_version_semver:$engine$tags \\
     $repo/ruleset/$name:$version $out/$rules_tgz
 Then sign each by the digest its push printed, so that falcoctl's verification passes:
   cosign sign --yes $repo/plugin/$name@<digest>

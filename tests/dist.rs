@@ -1,18 +1,25 @@
 //! The release: `scripts/dist.sh --so <built plugin>` (its packaging step, without the slow
 //! release build) must write flat, reproducible archives in the layouts falcoctl installs and
-//! print push commands that name them right; `index.yaml` and the `deploy/` examples must name
-//! what those archives hold.
+//! print push commands that name them right; `index.yaml`, the `deploy/` examples and the
+//! snippets of the docs must name what those archives hold and load the recommended rules
+//! setups (`tests/falco_rules/setups.rs`) in their order.
 //!
-//! The release libraries themselves (`scripts/dist.sh` without `--so`: both architectures,
-//! glibc 2.28, OpenSSL linked in) are checked when `K8SAUDIT_OVH_DIST_DIR` names the directory
-//! it wrote, and loaded into a real Falco when `FALCO` also names its binary; `.ci/dist-check`
-//! does both. Without them those tests say on stderr that they skipped.
+//! When `FALCO` names a Falco binary (and `FALCO_JSON_PLUGIN` its json plugin), Falco runs
+//! `deploy/falco.yaml` as shipped, but for paths, with the built plugin: the default setup, then
+//! the stock-rules setup its comments show. The release libraries themselves (`scripts/dist.sh`
+//! without `--so`: both architectures, glibc 2.28, OpenSSL linked in) are checked when
+//! `K8SAUDIT_OVH_DIST_DIR` names the directory it wrote, and the x86_64 one runs in that Falco
+//! too, with the rules of the release archive; `.ci/dist-check` does both. Without them those
+//! tests say on stderr that they skipped.
 
 mod falco_rules;
 mod support;
 
-use falco_rules::repo;
+use falco_rules::examples::SUITES;
+use falco_rules::setups::{Setup, OVH_JSON, STOCK_OVH_JSON};
+use falco_rules::{repo, Matching, JSON_RULES, OVERLAY, OWN_RULES, SANDBOX, STOCK};
 use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,6 +32,11 @@ const ENGINE_SEMVER: &str = "0.50.0";
 /// The oldest glibc the release libraries may need (RHEL 8, Debian 10, Ubuntu 20.04).
 const GLIBC_BASELINE: (u32, u32) = (2, 28);
 const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
+/// The rules files of the rules archive, in archive order (scripts/dist.sh's `rules`).
+const ARCHIVED_RULES: [&str; 4] = [OVERLAY, OWN_RULES, JSON_RULES, SANDBOX];
+/// Falco's json plugin: its name in `required_plugin_versions`, in `load_plugins` and in
+/// falcosecurity's index, whose artifact `json` falcoctl resolves the dependency to.
+const JSON_PLUGIN: &str = "json";
 
 /// Says on the test's stderr, past libtest's capture, that a check did not run.
 fn skipped(what: &str) {
@@ -132,29 +144,29 @@ fn dist_writes_flat_archives_in_the_layouts_falcoctl_installs() {
         extract(&plugin, "libk8saudit-ovh.so") == std::fs::read(&so).unwrap(),
         "the archived library is the built one"
     );
-    // The rules archive holds the two rules files at its root, ours last (see dist.sh).
-    assert_eq!(
-        listing(&rules),
-        vec![
-            (
-                "-rw-r--r--".into(),
-                "0/0".into(),
-                "k8s_audit_ovh_overlay.yaml".into()
-            ),
-            (
-                "-rw-r--r--".into(),
-                "0/0".into(),
-                "k8s_audit_ovh_rules.yaml".into()
-            ),
-        ]
-    );
-    for f in ["k8s_audit_ovh_overlay.yaml", "k8s_audit_ovh_rules.yaml"] {
+    // The rules archive holds every rules file at its root, in dist.sh's order, unchanged.
+    let want: Vec<(String, String, String)> = ARCHIVED_RULES
+        .iter()
+        .map(|f| ("-rw-r--r--".into(), "0/0".into(), file_name(f).into()))
+        .collect();
+    assert_eq!(listing(&rules), want);
+    for f in ARCHIVED_RULES {
         assert_eq!(
-            extract(&rules, f),
-            std::fs::read(repo().join("rules").join(f)).unwrap(),
+            extract(&rules, file_name(f)),
+            std::fs::read(repo().join(f)).unwrap(),
             "{f}"
         );
     }
+    // Every rules file of rules/ ships: a new one must be added to dist.sh and here.
+    let mut shipped: Vec<String> = std::fs::read_dir(repo().join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    shipped.sort();
+    let mut archived: Vec<String> = ARCHIVED_RULES.map(|f| file_name(f).to_owned()).to_vec();
+    archived.sort();
+    assert_eq!(shipped, archived, "rules/*.yaml and the rules archive");
     let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
     for a in [&plugin, &rules] {
         let name = a.file_name().unwrap().to_str().unwrap();
@@ -248,24 +260,80 @@ fn semver(v: &str) -> (u64, u64, u64) {
     )
 }
 
-/// The newest k8saudit-ovh version the rules files require (`required_plugin_versions`): the
-/// release the rules artifact depends on. It is this release or an older one of its major.
-fn rules_require_plugin() -> String {
-    let mut versions: Vec<String> = [falco_rules::OVERLAY, falco_rules::OWN_RULES]
+/// What one rules file requires (`required_plugin_versions`): (plugin, version), in order.
+fn required_plugins(file: &str) -> Vec<(String, String)> {
+    yaml(file)
+        .as_sequence()
+        .unwrap()
         .iter()
-        .flat_map(|f| yaml(f).as_sequence().unwrap().clone())
         .filter_map(|item| item["required_plugin_versions"].as_sequence().cloned())
         .flatten()
-        .filter(|p| p["name"].as_str() == Some("k8saudit-ovh"))
-        .map(|p| s(&p, "version").to_owned())
-        .collect();
-    versions.sort_by_key(|v| semver(v));
-    let newest = versions.pop().expect("the rules require k8saudit-ovh");
+        .map(|p| {
+            assert!(
+                p["alternatives"].is_null(),
+                "{file}: {p:?}: --depends-on NAME:VERSION cannot carry alternatives"
+            );
+            (s(&p, "name").to_owned(), s(&p, "version").to_owned())
+        })
+        .collect()
+}
+
+/// Per plugin, the newest version the shipped rules files require: what the rules artifact
+/// depends on. k8saudit-ovh's is this release or an older one of its major; the json plugin's
+/// is at least what `k8s_audit_ovh_json_rules.yaml` requires.
+fn rules_require() -> BTreeMap<String, String> {
+    let mut newest: BTreeMap<String, String> = BTreeMap::new();
+    for f in ARCHIVED_RULES {
+        for (name, version) in required_plugins(f) {
+            let v = newest.entry(name).or_insert_with(|| version.clone());
+            if semver(&version) > semver(v) {
+                *v = version;
+            }
+        }
+    }
+    let own = newest
+        .get("k8saudit-ovh")
+        .expect("the rules require k8saudit-ovh");
     assert!(
-        semver(&newest) <= semver(VERSION) && semver(&newest).0 == semver(VERSION).0,
-        "the rules require k8saudit-ovh {newest}, not this release ({VERSION}) or an older one of its major"
+        semver(own) <= semver(VERSION) && semver(own).0 == semver(VERSION).0,
+        "the rules require k8saudit-ovh {own}, not this release ({VERSION}) or an older one of its major"
+    );
+    assert!(
+        required_plugins(JSON_RULES)
+            .iter()
+            .any(|(n, _)| n == JSON_PLUGIN),
+        "{JSON_RULES} reads jevt.* fields: it requires the json plugin"
     );
     newest
+}
+
+/// The `--depends-on` values the rules push must carry: this plugin first, then the others
+/// by name, each at the newest version the files require.
+fn expected_depends_on() -> Vec<String> {
+    let required = rules_require();
+    let own = format!("k8saudit-ovh:{}", required["k8saudit-ovh"]);
+    let others = required
+        .iter()
+        .filter(|(n, _)| *n != "k8saudit-ovh")
+        .map(|(n, v)| format!("{n}:{v}"));
+    std::iter::once(own).chain(others).collect()
+}
+
+/// A version's line, as floating tags name it: `0.7.0` -> `0.7`.
+fn minor(v: &str) -> &str {
+    v.rsplit_once('.').unwrap().0
+}
+
+#[test]
+fn the_archive_order_gives_the_same_dependencies() {
+    // falcosecurity/plugins' registry tool builds a rules artifact's dependencies from the
+    // files of its archive, in archive order, a later file's version of a plugin replacing an
+    // earlier one's: in dist.sh's order, the last file naming a plugin requires the newest.
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    for f in ARCHIVED_RULES {
+        last.extend(required_plugins(f));
+    }
+    assert_eq!(last, rules_require());
 }
 
 fn index_entry(kind: &str) -> Value {
@@ -317,16 +385,27 @@ fn dist_prints_one_push_per_artifact_with_its_name_platforms_and_requirements() 
     assert_eq!(plugin.all("--platform"), ["linux/amd64", "linux/arm64"]);
 
     // The rules: their own name (not the plugin's, which falcoctl would take for the
-    // plugin), a dependency on the plugin by its index name at the release the rules files
-    // require, and the Falco engine they require.
+    // plugin), a dependency on each plugin the files require, by its index name (json is
+    // falcosecurity's) at the newest version they require, one flag each (falcoctl v0.13.0
+    // records every --depends-on as a dependency, and "a|b" within one as an alternative), and
+    // the Falco engine they require.
     assert_eq!(rules.one("--type"), "rulesfile");
     assert_eq!(rules.one("--name"), s(&rules_entry, "name"));
     assert_eq!(rules.one("--name"), "k8saudit-ovh-rules");
     assert_eq!(rules.one("--version"), VERSION);
-    let required = rules_require_plugin();
+    let depends_on = rules.all("--depends-on");
+    assert_eq!(depends_on, expected_depends_on(), "{stdout}");
+    let required = rules_require();
     assert_eq!(
-        rules.one("--depends-on"),
-        format!("{}:{required}", s(&plugin_entry, "name"))
+        depends_on[..2],
+        [
+            format!("{}:{}", s(&plugin_entry, "name"), required["k8saudit-ovh"]),
+            format!("{JSON_PLUGIN}:{}", required[JSON_PLUGIN])
+        ]
+    );
+    assert!(
+        depends_on.iter().all(|d| !d.contains('|')),
+        "{depends_on:?}"
     );
     assert_eq!(
         rules.one("--requires"),
@@ -442,8 +521,18 @@ fn index_describes_the_plugin_and_the_rulesfile() {
     assert_eq!(plugin["signature"], rules["signature"]);
     assert!(s(&plugin, "repository").ends_with("/plugin/k8saudit-ovh"));
     assert!(s(&rules, "repository").ends_with("/ruleset/k8saudit-ovh"));
-    let required = rules_require_plugin();
-    assert!(s(&rules, "description").contains(&format!("k8saudit-ovh plugin >= {required}")));
+    // The rules' description names what they need and every file.
+    let required = rules_require();
+    let description = s(&rules, "description");
+    for (plugin, version) in &required {
+        assert!(
+            description.contains(&format!("{plugin} plugin >= {version}")),
+            "{description}"
+        );
+    }
+    for f in ARCHIVED_RULES {
+        assert!(description.contains(file_name(f)), "{f}: {description}");
+    }
 }
 
 /// Falco's priorities, most severe first (falco_common::priority_type).
@@ -471,36 +560,93 @@ fn priority_rank(p: &str) -> usize {
         .unwrap_or_else(|| panic!("unknown priority {p}"))
 }
 
+/// The last part of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap()
+}
+
+/// A setup's rules files where falcoctl installs them (`k8saudit-rules` holds the stock file).
+fn installed(setup: &Setup) -> Vec<String> {
+    setup
+        .files
+        .iter()
+        .map(|f| format!("/etc/falco/{}", file_name(f)))
+        .collect()
+}
+
+/// The rules files a comment of `text` lists, in order: `#   - /etc/falco/<file>.yaml`.
+fn commented_rules_files(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix('#'))
+        .filter_map(|l| l.trim_start().strip_prefix("- /etc/falco/"))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|f| f.ends_with(".yaml"))
+        .map(|f| format!("/etc/falco/{f}"))
+        .collect()
+}
+
+/// The `plugins` entry of that name.
+fn plugin_entry<'a>(cfg: &'a Value, name: &str) -> &'a Value {
+    cfg["plugins"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("no plugins in {cfg:?}"))
+        .iter()
+        .find(|p| p["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no plugins entry named {name}"))
+}
+
+/// A Falco configuration of the docs or `deploy/` (the `falco` values of the chart): it loads
+/// both plugins (the json plugin with synchronous extraction), reads the stream's address from
+/// the environment, and loads a recommended setup of the rules files installed in /etc/falco,
+/// in its order, then nothing but `rules.d`. Returns that setup.
+fn check_falco_config(cfg: &Value, what: &str) -> &'static Setup {
+    let load = strings(&cfg["load_plugins"]);
+    assert_eq!(load, ["k8saudit-ovh", JSON_PLUGIN], "{what}: load_plugins");
+    let p = plugin_entry(cfg, "k8saudit-ovh");
+    assert_eq!(
+        s(p, "library_path"),
+        "libk8saudit-ovh.so",
+        "{what}: the name inside the plugin archive"
+    );
+    assert!(
+        p["init_config"]["clusterName"].is_string(),
+        "{what}: clusterName"
+    );
+    assert_eq!(
+        s(p, "open_params"),
+        "${LDP_WEBSOCKET_URL}",
+        "{what}: the token stays out of the file"
+    );
+    let json = plugin_entry(cfg, JSON_PLUGIN);
+    assert_eq!(s(json, "library_path"), "libjson.so", "{what}");
+    assert_eq!(
+        json["init_config"]["useAsync"].as_bool(),
+        Some(false),
+        "{what}: the json plugin's init_config"
+    );
+    let mut rules = strings(&cfg["rules_files"]);
+    if rules.last() == Some(&"/etc/falco/rules.d") {
+        rules.pop();
+    }
+    [&OVH_JSON, &STOCK_OVH_JSON]
+        .into_iter()
+        .find(|setup| rules == installed(setup))
+        .unwrap_or_else(|| {
+            panic!("{what}: rules_files {rules:?} is no recommended setup (in its order)")
+        })
+}
+
 #[test]
-fn deploy_examples_load_what_the_archives_install() {
-    let check = |cfg: &Value, what: &str| {
-        let load = strings(&cfg["load_plugins"]);
-        assert_eq!(load, vec!["k8saudit-ovh"], "{what}: load_plugins");
-        let p = &cfg["plugins"][0];
-        assert_eq!(s(p, "name"), "k8saudit-ovh", "{what}");
-        assert_eq!(
-            s(p, "library_path"),
-            "libk8saudit-ovh.so",
-            "{what}: the name inside the plugin archive"
-        );
-        assert!(
-            p["init_config"]["clusterName"].is_string(),
-            "{what}: clusterName"
-        );
-        assert_eq!(
-            s(p, "open_params"),
-            "${LDP_WEBSOCKET_URL}",
-            "{what}: the token stays out of the file"
-        );
-        let rules = strings(&cfg["rules_files"]);
-        assert!(
-            rules.contains(&"/etc/falco/k8s_audit_ovh_rules.yaml"),
-            "{what}: rules_files"
-        );
-    };
+fn deploy_examples_run_the_default_setup_with_the_json_plugin() {
     let falco = yaml("deploy/falco.yaml");
     assert_eq!(s(&falco["engine"], "kind"), "nodriver");
-    check(&falco, "deploy/falco.yaml");
+    let setup = check_falco_config(&falco, "deploy/falco.yaml");
+    assert_eq!(setup.name, OVH_JSON.name, "deploy/falco.yaml: the default");
+    assert_eq!(
+        strings(&falco["rules_files"]),
+        installed(&OVH_JSON),
+        "deploy/falco.yaml: every file of the default setup, and nothing else"
+    );
 
     let values = yaml("deploy/values.yaml");
     assert_eq!(values["driver"]["enabled"].as_bool(), Some(false));
@@ -508,7 +654,26 @@ fn deploy_examples_load_what_the_archives_install() {
     // chart 9.1.0 mounts the host's /proc unless both of these are false.
     assert_eq!(values["falco"]["plugins_hostinfo"].as_bool(), Some(false));
     assert_eq!(values["collectors"]["enabled"].as_bool(), Some(false));
-    check(&values["falco"], "deploy/values.yaml");
+    let setup = check_falco_config(&values["falco"], "deploy/values.yaml");
+    assert_eq!(setup.name, OVH_JSON.name, "deploy/values.yaml: the default");
+    // The token comes from a Secret, into the environment open_params reads.
+    let env = values["extra"]["env"].as_sequence().expect("extra.env");
+    assert!(
+        env.iter()
+            .any(|e| e["name"].as_str() == Some("LDP_WEBSOCKET_URL")
+                && e["valueFrom"]["secretKeyRef"]["key"].as_str() == Some("LDP_WEBSOCKET_URL")),
+        "deploy/values.yaml: LDP_WEBSOCKET_URL from a Secret: {env:?}"
+    );
+
+    // Both show, in comments, the stock-rules setup in its order.
+    for path in ["deploy/falco.yaml", "deploy/values.yaml"] {
+        let text = std::fs::read_to_string(repo().join(path)).unwrap();
+        assert_eq!(
+            commented_rules_files(&text),
+            installed(&STOCK_OVH_JSON),
+            "{path}: the commented stock-rules setup"
+        );
+    }
 
     // falcoctl resolves the short names through the indexes, in order: this repository's
     // comes after falcosecurity's, so that its entries (and their signature policy) win.
@@ -522,17 +687,86 @@ fn deploy_examples_load_what_the_archives_install() {
     assert_eq!(indexes, ["falcosecurity", "k8saudit-ovh"]);
     let ours = &falcoctl["indexes"][1];
     assert!(s(ours, "url").ends_with("/index.yaml"), "{ours:?}");
-    let minor = VERSION.rsplit_once('.').unwrap().0;
     let (plugin, rules) = (index_entry("plugin"), index_entry("rulesfile"));
-    let floating = |e: &Value| format!("{}:{minor}", s(e, "name"));
-    let install = strings(&falcoctl["artifact"]["install"]["refs"]);
-    assert_eq!(install, [floating(&rules), floating(&plugin)]);
+    let floating = |e: &Value| format!("{}:{}", s(e, "name"), minor(VERSION));
+    // The json plugin comes from falcosecurity's index, on the line the rules require. The
+    // chart mounts an empty plugins directory over the image's (which has the json plugin):
+    // falcoctl must install it, and resolves the rules' dependencies (resolveDeps) so that
+    // the plugins are at least what the rules require.
+    let json = format!("{JSON_PLUGIN}:{}", minor(&rules_require()[JSON_PLUGIN]));
+    let artifact = &falcoctl["artifact"];
     assert_eq!(
-        strings(&falcoctl["artifact"]["follow"]["refs"]),
+        strings(&artifact["install"]["refs"]),
+        [floating(&rules), floating(&plugin), json]
+    );
+    assert_eq!(artifact["install"]["resolveDeps"].as_bool(), Some(true));
+    let allowed = strings(&artifact["allowedTypes"]);
+    assert!(
+        allowed.contains(&"plugin") && allowed.contains(&"rulesfile"),
+        "{allowed:?}"
+    );
+    assert_eq!(
+        strings(&artifact["follow"]["refs"]),
         [floating(&rules)],
         "follow tracks the rules' release line, as upstream does"
     );
-    assert!(!falcoctl["artifact"]["noVerify"].as_bool().unwrap_or(false));
+    assert!(!artifact["noVerify"].as_bool().unwrap_or(false));
+}
+
+/// The fenced `yaml` blocks of a Markdown file.
+fn yaml_blocks(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let fence = line.trim_start();
+        match &mut current {
+            None if fence == "```yaml" => current = Some(String::new()),
+            Some(block) if fence == "```" => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn docs_snippets_load_a_recommended_setup() {
+    let mut defaults = 0;
+    for path in ["README.md", "docs/install.md"] {
+        for (i, block) in yaml_blocks(path).iter().enumerate() {
+            let what = format!("{path}, yaml block {}", i + 1);
+            let v: Value = serde_yaml::from_str(block).unwrap_or_else(|e| panic!("{what}: {e}"));
+            // The chart's values nest Falco's configuration under `falco`.
+            let cfg = if v["falco"].is_mapping() {
+                &v["falco"]
+            } else {
+                &v
+            };
+            if !cfg["load_plugins"].is_null() {
+                if check_falco_config(cfg, &what).name == OVH_JSON.name {
+                    defaults += 1;
+                }
+            } else if !cfg["rules_files"].is_null() {
+                let mut rules = strings(&cfg["rules_files"]);
+                rules.retain(|r| *r != "/etc/falco/rules.d");
+                assert!(
+                    rules == installed(&OVH_JSON) || rules == installed(&STOCK_OVH_JSON),
+                    "{what}: rules_files {rules:?} is no recommended setup (in its order)"
+                );
+            }
+        }
+    }
+    assert!(
+        defaults >= 3,
+        "the README's falco.yaml and docs/install.md's load the default"
+    );
 }
 
 /// Falco's stock Kubernetes audit rules: rule name → priority rank.
@@ -688,52 +922,111 @@ fn release_libraries_need_no_openssl_and_no_glibc_past_2_28() {
     }
 }
 
-/// Runs Falco with deploy/falco.yaml as shipped, but for paths: the library, the rules, and
-/// the sample frames as the stream (a file `open_params` is replayed, then Falco ends).
-/// Returns the alerts.
-fn falco_replay(
-    falco: &Path,
-    so: &Path,
-    rules: &[PathBuf],
-    json_plugin: Option<&Path>,
-) -> Vec<serde_json::Value> {
+/// What a Falco run of `deploy/falco.yaml` uses in place of what falcoctl installs.
+struct Installed {
+    falco: PathBuf,
+    /// The k8saudit-ovh library.
+    plugin: PathBuf,
+    json_plugin: PathBuf,
+    /// Where this plugin's rules files are (the rules archive's files, or rules/).
+    rules: PathBuf,
+}
+
+/// `FALCO` and `FALCO_JSON_PLUGIN`, or why the Falco runs cannot happen: no `FALCO` skips
+/// them, `FALCO` without the json plugin fails (the shipped setup needs it).
+fn falco_env(what: &str) -> Option<(PathBuf, PathBuf)> {
+    let Some(falco) = std::env::var_os("FALCO")
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from)
+    else {
+        skipped(&format!(
+            "{what}: set FALCO=/path/to/falco and FALCO_JSON_PLUGIN (../shared/tools/falco/setup)"
+        ));
+        return None;
+    };
+    let json = std::env::var_os("FALCO_JSON_PLUGIN")
+        .map(PathBuf::from)
+        .filter(|j| j.is_file())
+        .unwrap_or_else(|| {
+            panic!("{what}: FALCO is set but FALCO_JSON_PLUGIN names no file: deploy/falco.yaml loads Falco's json plugin")
+        });
+    Some((falco, json))
+}
+
+/// deploy/falco.yaml as shipped, but for paths (the libraries, and the rules files of
+/// `rules_files`, given as /etc/falco/<file>: this plugin's from `inst.rules`, the stock file
+/// from the tests' copy), and no web server (another run may hold its port).
+fn shipped_config(inst: &Installed, rules_files: &[String]) -> Value {
     let mut cfg = yaml("deploy/falco.yaml");
-    cfg["plugins"][0]["library_path"] = Value::from(so.display().to_string());
-    cfg["rules_files"] = rules
-        .iter()
-        .map(|r| Value::from(r.display().to_string()))
-        .collect();
-    if let Some(json) = json_plugin {
-        let mut entry = serde_yaml::Mapping::new();
-        entry.insert("name".into(), "json".into());
-        entry.insert("library_path".into(), json.display().to_string().into());
-        entry.insert("init_config".into(), r#"{"useAsync":false}"#.into());
-        cfg["plugins"].as_sequence_mut().unwrap().push(entry.into());
-        cfg["load_plugins"]
-            .as_sequence_mut()
-            .unwrap()
-            .push("json".into());
+    for p in cfg["plugins"].as_sequence_mut().unwrap() {
+        let lib = match p["name"].as_str() {
+            Some("k8saudit-ovh") => &inst.plugin,
+            Some(JSON_PLUGIN) => &inst.json_plugin,
+            other => panic!("deploy/falco.yaml: unexpected plugin {other:?}"),
+        };
+        p["library_path"] = Value::from(lib.display().to_string());
     }
-    // Test-only: no network listener to collide with another run.
+    cfg["rules_files"] = rules_files
+        .iter()
+        .map(|r| {
+            let name = r.strip_prefix("/etc/falco/").unwrap();
+            let path = if name == file_name(STOCK) {
+                repo().join(STOCK)
+            } else {
+                inst.rules.join(name)
+            };
+            assert!(path.is_file(), "{r}: no {}", path.display());
+            Value::from(path.display().to_string())
+        })
+        .collect();
     cfg["webserver"]["enabled"] = Value::from(false);
-    let dir = support::temp_path(&format!("falco-{}", rules.len()));
-    std::fs::create_dir_all(&dir).unwrap();
+    cfg
+}
+
+/// The events the Falco runs replay: the sample frames, then the events of the json rules'
+/// examples (bare audit events, which a file `open_params` also takes).
+fn replay_file(dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(repo().join("examples/sample-frames.jsonl")).unwrap();
+    for e in json_rules_examples() {
+        text.push_str(&serde_json::to_string(&e.event).unwrap());
+        text.push('\n');
+    }
+    let path = dir.join("events.jsonl");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn json_rules_examples() -> Vec<falco_rules::examples::Example> {
+    SUITES
+        .iter()
+        .find(|suite| suite.covers == JSON_RULES)
+        .unwrap()
+        .examples()
+}
+
+/// Runs Falco on `cfg` with `events` as the stream (`LDP_WEBSOCKET_URL`, which the shipped
+/// open_params reads: a file is replayed, then Falco ends). Fails if Falco does, or if it
+/// loads the rules with warnings; returns, per audit ID, the rules raised, in order.
+fn falco_run(
+    inst: &Installed,
+    cfg: &Value,
+    events: &Path,
+    dir: &Path,
+) -> BTreeMap<String, Vec<String>> {
+    std::fs::create_dir_all(dir).unwrap();
     let config = dir.join("falco.yaml");
-    std::fs::write(&config, serde_yaml::to_string(&cfg).unwrap()).unwrap();
+    std::fs::write(&config, serde_yaml::to_string(cfg).unwrap()).unwrap();
     let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-    let mut child = Command::new(falco)
+    let mut child = Command::new(&inst.falco)
         .arg("-c")
         .arg(&config)
         .arg("--disable-source=syscall")
-        .env(
-            "LDP_WEBSOCKET_URL",
-            repo().join("examples/sample-frames.jsonl"),
-        )
+        .env("LDP_WEBSOCKET_URL", events)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", falco.display()));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", inst.falco.display()));
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -752,29 +1045,124 @@ fn falco_replay(
         status.success(),
         "Falco exited with {status}:\n{stderr}\n{stdout}"
     );
-    stdout
+    // deploy/falco.yaml logs to stderr: the plugins and rules files it loaded, and warnings
+    // (an unused macro, a shadowed rule...), which are a defect of the shipped setup too.
+    assert!(
+        !stderr.contains("Warnings:") && !stderr.contains("LOAD_"),
+        "Falco loaded {} with warnings:\n{stderr}",
+        config.display()
+    );
+    for plugin in ["k8saudit-ovh", JSON_PLUGIN] {
+        assert!(
+            stderr.contains(&format!("Loaded plugin '{plugin}@")),
+            "{plugin} not loaded:\n{stderr}"
+        );
+    }
+    let mut fired: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for alert in stdout
         .lines()
         .filter(|l| l.starts_with('{'))
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["rule"].is_string())
-        .collect()
+    {
+        // Every alert names its event's audit ID (deploy/falco.yaml's append_output), the key
+        // that drops the alerts of a rollout's overlap.
+        let id = alert["output_fields"]["ka.auditid"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| panic!("no ka.auditid in {alert}"));
+        fired
+            .entry(id.to_owned())
+            .or_default()
+            .push(alert["rule"].as_str().unwrap().to_owned());
+    }
+    fired
 }
 
-/// Every alert names its event's audit ID (deploy/falco.yaml's append_output), the key that
-/// drops the alerts of a rollout's overlap; returns the rules that fired.
-fn rules_with_audit_ids(alerts: &[serde_json::Value]) -> Vec<String> {
-    for a in alerts {
-        assert!(
-            a["output_fields"]["ka.auditid"]
-                .as_str()
-                .is_some_and(|id| !id.is_empty()),
-            "no ka.auditid in {a}"
+/// Runs deploy/falco.yaml as shipped (the default setup), then with the stock-rules setup its
+/// comments show: both load without warnings, the sample frames raise alerts, each json rules
+/// example raises what it names for that setup, and the stock setup raises the default's
+/// alerts on every event the default alerted (the overlay lets no stock rule mask them).
+/// Returns the number of alerts of each run.
+fn run_shipped_setups(inst: &Installed, dir: &Path) -> (usize, usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let events = replay_file(dir);
+    let shipped: Vec<String> = strings(&yaml("deploy/falco.yaml")["rules_files"])
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let text = std::fs::read_to_string(repo().join("deploy/falco.yaml")).unwrap();
+    let stock = commented_rules_files(&text);
+    let examples = json_rules_examples();
+    let mut counts = Vec::new();
+    let mut default_run = BTreeMap::new();
+    for (setup, files) in [(&OVH_JSON, shipped), (&STOCK_OVH_JSON, stock)] {
+        assert_eq!(
+            files,
+            installed(setup),
+            "deploy/falco.yaml: the {} setup",
+            setup.name
         );
+        let fired = falco_run(
+            inst,
+            &shipped_config(inst, &files),
+            &events,
+            &dir.join(setup.name.replace('+', "_")),
+        );
+        for e in &examples {
+            let got = fired.get(e.audit_id()).cloned().unwrap_or_default();
+            assert_eq!(
+                got,
+                e.expected(setup.name, Matching::First),
+                "{}: {}",
+                setup.name,
+                e.at()
+            );
+        }
+        let example_ids: BTreeSet<&str> = examples.iter().map(|e| e.audit_id()).collect();
+        let sample_alerts = fired
+            .iter()
+            .filter(|(id, _)| !example_ids.contains(id.as_str()))
+            .count();
+        assert!(
+            sample_alerts > 0,
+            "{}: no alert from the sample frames",
+            setup.name
+        );
+        counts.push(fired.values().map(Vec::len).sum());
+        if setup.name == OVH_JSON.name {
+            default_run = fired;
+        } else {
+            for (id, rules) in &default_run {
+                assert_eq!(
+                    fired.get(id),
+                    Some(rules),
+                    "{}: event {id} raises other alerts than in the default setup",
+                    setup.name
+                );
+            }
+        }
     }
-    alerts
-        .iter()
-        .map(|a| a["rule"].as_str().unwrap().to_owned())
-        .collect()
+    (counts[0], counts[1])
+}
+
+#[test]
+fn deploy_falco_yaml_runs_in_falco() {
+    let Some((falco, json_plugin)) = falco_env("deploy/falco.yaml in a real Falco") else {
+        return;
+    };
+    let inst = Installed {
+        falco,
+        plugin: support::plugin_path(),
+        json_plugin,
+        rules: repo().join("rules"),
+    };
+    let (default, stock) = run_shipped_setups(&inst, &support::temp_path("falco-deploy"));
+    let _ = writeln!(
+        std::io::stderr(),
+        "deploy/falco.yaml in {} with the built plugin: {default} alerts; with the stock-rules setup: {stock}",
+        inst.falco.display()
+    );
 }
 
 #[test]
@@ -783,54 +1171,34 @@ fn release_library_replays_the_sample_frames_in_falco() {
         skipped("Falco load check of the release library: set K8SAUDIT_OVH_DIST_DIR (and FALCO) as .ci/dist-check does");
         return;
     };
-    let Some(falco) = std::env::var_os("FALCO")
-        .filter(|f| !f.is_empty())
-        .map(PathBuf::from)
-    else {
-        skipped("Falco load check of the release library: set FALCO=/path/to/falco (../shared/tools/falco/setup)");
+    let Some((falco, json_plugin)) = falco_env("Falco load check of the release library") else {
         return;
     };
     let arch = std::env::consts::ARCH;
     let so = release_library(&dir, arch, "falco")
         .unwrap_or_else(|| panic!("no {} in {}", plugin_archive(arch), dir.display()));
-    let own = repo().join(falco_rules::OWN_RULES);
-    let fired = rules_with_audit_ids(&falco_replay(&falco, &so, std::slice::from_ref(&own), None));
-    assert!(!fired.is_empty(), "no alert from the sample frames");
-    let _ = writeln!(
-        std::io::stderr(),
-        "{arch} release library in {}: {} alerts from {}",
-        falco.display(),
-        fired.len(),
-        falco_rules::OWN_RULES
-    );
-
-    let json = std::env::var_os("FALCO_JSON_PLUGIN").map(PathBuf::from);
-    let Some(json) = json.filter(|j| j.is_file()) else {
-        skipped(
-            "stock rules with the release library: set FALCO_JSON_PLUGIN (Falco's json plugin)",
-        );
-        return;
+    // The rules as falcoctl installs them: the release archive unpacked.
+    let rules = support::temp_path("falco-release-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let archive = dir.join(rules_archive());
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&rules)
+        .output()
+        .expect("tar");
+    assert!(out.status.success(), "tar -xzf {}", archive.display());
+    let inst = Installed {
+        falco,
+        plugin: so,
+        json_plugin,
+        rules,
     };
-    let files = [
-        repo().join(falco_rules::STOCK),
-        repo().join(falco_rules::OVERLAY),
-        own,
-    ];
-    let fired = rules_with_audit_ids(&falco_replay(&falco, &so, &files, Some(&json)));
-    // deploy/falco.yaml's priority keeps the stock rules below notice: some of them fire.
-    let stock = stock_priorities();
-    let low: Vec<&String> = fired
-        .iter()
-        .filter(|r| stock.get(*r).is_some_and(|p| *p > priority_rank("notice")))
-        .collect();
-    assert!(
-        !low.is_empty(),
-        "no stock rule below notice fired: {fired:?}"
-    );
+    let (default, stock) = run_shipped_setups(&inst, &support::temp_path("falco-release"));
     let _ = writeln!(
         std::io::stderr(),
-        "{arch} release library with the stock rules and the json plugin: {} alerts, {} of stock rules below notice",
-        fired.len(),
-        low.len()
+        "{arch} release library in {} with deploy/falco.yaml: {default} alerts; with the stock-rules setup: {stock}",
+        inst.falco.display()
     );
 }
