@@ -57,11 +57,14 @@ const OPS: [Op; 20] = [
 /// The values of one event, per op.
 type Values = Vec<Vec<String>>;
 
+/// Frames to the bytes of their events, as Falco stores them, handed to a callback.
+type Split = fn(&[String], &mut dyn FnMut(&[u8]));
+
 /// One way of doing the whole job.
 struct Contender {
     name: &'static str,
     /// Frames to the bytes of their events, as Falco stores them.
-    split: fn(&[String], &mut dyn FnMut(&[u8])),
+    split: Split,
     /// The values of one event, from its bytes as Falco stores them; None if it does not
     /// parse.
     event: fn(&[u8]) -> Option<Values>,
@@ -202,7 +205,7 @@ fn serde_split(frames: &[String], out: &mut dyn FnMut(&[u8])) {
         serde_events(&payload, &mut events);
         for e in events {
             // The event's bytes, as Falco stores them.
-            out(&e.as_bytes().to_vec());
+            out(e.as_bytes());
         }
     }
 }
@@ -368,7 +371,7 @@ fn sonic_split(frames: &[String], out: &mut dyn FnMut(&[u8])) {
         let mut events = Vec::new();
         sonic_events(&payload, &mut events);
         for e in events {
-            out(&e.as_bytes().to_vec());
+            out(e.as_bytes());
         }
     }
 }
