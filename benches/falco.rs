@@ -1,6 +1,7 @@
 //! The plugin in the real host: a real Falco (`FALCO`, from `../shared/tools/falco/setup`)
-//! tails the loopback LDP stand-in of the e2e bench over wss, as fast as Falco takes events,
-//! with the stock rules and Falco's json plugin, or with the OVH rules alone. Prints events/s
+//! tails the loopback LDP stand-in of the e2e bench over wss, as fast as Falco takes events
+//! (or at `--rate`), with each recommended rules setup, and with the stock rules alone as the
+//! Go plugin runs them. Prints events/s
 //! (events the server wrote, in steady state), Falco's CPU per event, and the share of it
 //! spent on the plugin's own threads.
 //!
@@ -9,7 +10,7 @@
 //! cargo bench --bench falco                          # 3 runs of 10 s per rules setup
 //! cargo bench --bench falco -- --upstream            # the Go plugin too, same server, same run
 //! cargo bench --bench falco -- --plugin other.so     # another build of the plugin (A/B)
-//! cargo bench --bench falco -- --only ovh --secs 20 --repeat 5
+//! cargo bench --bench falco -- --only default --secs 20 --repeat 5
 //! cargo bench --bench falco -- --rate 3000           # a steady 3,000 events/s: CPU per event
 //! ```
 //!
@@ -44,18 +45,32 @@ struct Setup {
     json: bool,
 }
 
-const SETUPS: [Setup; 2] = [
+const SETUPS: [Setup; 3] = [
     Setup {
-        name: "stock",
-        what: "Falco's stock k8s audit rules + the json plugin",
-        rules: &["tests/fixtures/rules/k8s_audit_rules.yaml"],
+        name: "default",
+        what: "the default setup: the OVH rules and the OVH json rules, with the json plugin",
+        rules: &[
+            "rules/k8s_audit_ovh_rules.yaml",
+            "rules/k8s_audit_ovh_json_rules.yaml",
+        ],
         json: true,
     },
     Setup {
-        name: "ovh",
-        what: "the OVH rules alone (rules/k8s_audit_ovh_rules.yaml), no json plugin",
-        rules: &["rules/k8s_audit_ovh_rules.yaml"],
-        json: false,
+        name: "stock",
+        what: "Falco's stock k8s audit rules, the overlay, the OVH rules and the OVH json rules, with the json plugin",
+        rules: &[
+            "tests/fixtures/rules/k8s_audit_rules.yaml",
+            "rules/k8s_audit_ovh_overlay.yaml",
+            "rules/k8s_audit_ovh_rules.yaml",
+            "rules/k8s_audit_ovh_json_rules.yaml",
+        ],
+        json: true,
+    },
+    Setup {
+        name: "upstream",
+        what: "Falco's stock k8s audit rules alone, with the json plugin (what the Go plugin runs)",
+        rules: &["tests/fixtures/rules/k8s_audit_rules.yaml"],
+        json: true,
     },
 ];
 
@@ -275,7 +290,7 @@ fn main() {
         println!("\n{}: {}", setup.name, setup.what);
         for subject in &subjects {
             println!("  {}", subject.label);
-            if subject.upstream && !setup.json {
+            if subject.upstream && setup.name != "upstream" {
                 // The OVH rules require this plugin's version (0.7.0); the Go plugin is 0.6.0.
                 println!("    not run: the OVH rules require k8saudit-ovh 0.7.0");
                 continue;
