@@ -185,7 +185,12 @@ fn serve(conn: &mut (impl Read + Write), ring: &mut FrameRing, rate: u64, seq: &
                 (mono_ns() - start) as u128 * rate as u128 / 1_000_000_000 / per_frame as u128;
             let due = due as u64 - frames_sent;
             if due == 0 {
-                std::thread::sleep(Duration::from_micros(100));
+                // Sleep until the next frame is due: one wakeup per frame whatever the rate,
+                // so ten connections at a tenth of the rate cost the machine what one does.
+                let next_due = start as u128
+                    + (frames_sent + 1) as u128 * per_frame as u128 * 1_000_000_000 / rate as u128;
+                let wait = (next_due as u64).saturating_sub(mono_ns());
+                std::thread::sleep(Duration::from_nanos(wait.max(20_000)));
                 continue;
             }
             want = due as usize;
