@@ -23,7 +23,7 @@ use crate::config::{InitConfig, TailUrl};
 use crate::ingest::dedup::{Dedup, REMEMBERED_KEYS};
 use crate::ingest::sink::{now_nanos, Sink};
 use crate::metrics::ConnState;
-use crate::source::ledger::Position;
+use crate::source::ledger::{Ledger, Position};
 use crate::source::stop::Stop;
 use backfill::{Backfill, Window};
 use backoff::Backoff;
@@ -54,28 +54,13 @@ pub(crate) async fn run(
         Ok(r) => r,
         Err(msg) => return sink.fatal(msg).await,
     };
-    let mut backoff = Backoff::new(config.reconnect_min_backoff, config.reconnect_max_backoff);
-    let mut connected_before = false;
-    let ledger = sink.tracking().map(|t| Arc::clone(&t.ledger));
-    let mut backfill = match (config.backfill, sink.tracking()) {
-        (true, Some(_)) => {
-            let delivered = resume.iter().flat_map(|p| p.keys.iter().map(|(k, _)| *k));
-            let dedup = Dedup::seeded(REMEMBERED_KEYS, delivered);
-            Some(Backfill::new(sink, dedup))
-        }
-        _ => None,
-    };
-    // Everything the server had from before this time (ns, event clock) was delivered: the
-    // newest event delivered, or the first connection while there is none, or where the
-    // last run stopped.
-    let mut covered: Option<u64> = resume.as_ref().map(|p| p.covered);
-    let mut resuming = covered.is_some();
+    let mut tail = Tail::new(url, config, roots, sink, resume);
     loop {
         sink.metrics().set_state(ConnState::Connecting);
         sink.metrics()
             .connection_attempts
             .fetch_add(1, Ordering::Relaxed);
-        let dialled = async { Some(dial::dial(&url, config, &roots).await) }
+        let dialled = async { Some(dial::dial(&tail.url, config, &tail.roots).await) }
             .or(async {
                 stop.wait().await;
                 None
@@ -84,87 +69,192 @@ pub(crate) async fn run(
         let failure = match dialled {
             None => return,
             Some(Err(DialError::Fatal(msg))) => return sink.fatal(msg).await,
-            Some(Err(DialError::Retry(reason))) => format!("cannot connect to {url}: {reason}"),
-            Some(Ok(mut ws)) => {
-                let live_since = now_nanos();
-                sink.metrics().set_state(ConnState::Connected);
-                if connected_before {
-                    let n = sink.metrics().reconnects.fetch_add(1, Ordering::Relaxed) + 1;
-                    sink.log.log(log::Level::Info, "reconnected", || {
-                        format!("reconnected to {url} ({n} reconnections so far)")
-                    });
-                } else {
-                    sink.log.log(log::Level::Info, "connected", || {
-                        format!("connected to {url}")
-                    });
-                }
-                let window = match (&backfill, covered) {
-                    (Some(_), Some(c)) if connected_before || resuming => Some(Window::after_gap(
-                        c,
-                        live_since,
-                        config.backfill_overlap,
-                        config.backfill_max,
-                    )),
-                    _ => None,
-                };
-                if resuming && window.is_some() {
-                    sink.metrics()
-                        .checkpoint_resumes
-                        .fetch_add(1, Ordering::Relaxed);
-                }
-                connected_before = true;
-                resuming = false;
-                if let Some(l) = &ledger {
-                    l.session(covered.unwrap_or(live_since), window.is_some());
-                }
-                let (end, interrupted) = match (&window, backfill.as_mut()) {
-                    (Some(w), Some(bf)) => {
-                        beside_replay(&mut ws, &url, w, bf, config, &roots, sink, stop).await
-                    }
-                    _ => (session::run(&mut ws, config, sink, stop, None).await, false),
-                };
-                let newest = sink.take_newest();
-                let replayed_newest = backfill.as_mut().and_then(Backfill::take_newest);
-                covered = if interrupted && !stop.is_set() {
-                    // Resume the replay from where it got to after the next reconnection.
-                    sink.log.log(log::Level::Info, "backfill_interrupted", || {
-                        format!("the replay of the window missed from {url} stopped with the live connection; it resumes after the reconnection")
-                    });
-                    covered.max(replayed_newest)
-                } else {
-                    // Nothing from before the first connection is replayed.
-                    covered
-                        .or(Some(live_since))
-                        .max(newest)
-                        .max(replayed_newest)
-                };
-                match end {
-                    SessionEnd::Stopped => {
-                        session::close(&mut ws, CLOSE_BUDGET).await;
-                        return;
-                    }
-                    SessionEnd::Lost { reason, worked, .. } => {
-                        if worked {
-                            backoff.reset();
-                        }
-                        session::close(&mut ws, LOST_CLOSE_BUDGET).await;
-                        format!("connection to {url} lost: {reason}")
-                    }
-                    // Only replay connections have an idle limit or a gate that ends them.
-                    SessionEnd::Idle | SessionEnd::Enough { .. } => {
-                        session::close(&mut ws, LOST_CLOSE_BUDGET).await;
-                        format!("connection to {url} ended")
-                    }
-                }
+            Some(Err(DialError::Retry(reason))) => {
+                format!("cannot connect to {}: {reason}", tail.url)
             }
+            Some(Ok(ws)) => match tail.connected(ws, sink, stop).await {
+                Some(failure) => failure,
+                None => return,
+            },
         };
         sink.metrics().set_state(ConnState::Backoff);
-        let delay = backoff.next_delay();
+        let delay = tail.backoff.next_delay();
         sink.log.log(log::Level::Warn, "reconnect", || {
             format!("{failure}; dialling again in {}", seconds(delay))
         });
         if stop.sleep(delay).await {
             return;
+        }
+    }
+}
+
+/// One stream's tail, from connection to connection.
+struct Tail<'c> {
+    url: TailUrl,
+    config: &'c InitConfig,
+    roots: TrustRoots,
+    backoff: Backoff,
+    connected_before: bool,
+    ledger: Option<Arc<Ledger>>,
+    /// The replays of missed windows (none without `backfill`, or for an untracked sink).
+    backfill: Option<Backfill>,
+    /// Everything the server had from before this time (ns, event clock) was delivered: the
+    /// newest event delivered, or the first connection while there is none, or where the
+    /// last run stopped.
+    covered: Option<u64>,
+    /// The next connection resumes where the last run stopped.
+    resuming: bool,
+}
+
+impl<'c> Tail<'c> {
+    fn new(
+        url: TailUrl,
+        config: &'c InitConfig,
+        roots: TrustRoots,
+        sink: &mut Sink,
+        resume: Option<Position>,
+    ) -> Self {
+        let ledger = sink.tracking().map(|t| Arc::clone(&t.ledger));
+        let backfill = match (config.backfill, sink.tracking()) {
+            (true, Some(_)) => {
+                let delivered = resume.iter().flat_map(|p| p.keys.iter().map(|(k, _)| *k));
+                let dedup = Dedup::seeded(REMEMBERED_KEYS, delivered);
+                Some(Backfill::new(sink, dedup))
+            }
+            _ => None,
+        };
+        let covered = resume.as_ref().map(|p| p.covered);
+        Self {
+            url,
+            config,
+            roots,
+            backoff: Backoff::new(config.reconnect_min_backoff, config.reconnect_max_backoff),
+            connected_before: false,
+            ledger,
+            backfill,
+            covered,
+            resuming: covered.is_some(),
+        }
+    }
+
+    /// Runs a new connection until it ends: the live session, with the replay of the window
+    /// missed before it beside it. None when the instance is closing; otherwise why the
+    /// connection ended, for the log.
+    async fn connected(
+        &mut self,
+        mut ws: dial::Ws,
+        sink: &mut Sink,
+        stop: &Stop,
+    ) -> Option<String> {
+        let live_since = now_nanos();
+        sink.metrics().set_state(ConnState::Connected);
+        self.announce(sink);
+        let window = self.window(live_since);
+        if self.resuming && window.is_some() {
+            sink.metrics()
+                .checkpoint_resumes
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        self.connected_before = true;
+        self.resuming = false;
+        if let Some(l) = &self.ledger {
+            l.session(self.covered.unwrap_or(live_since), window.is_some());
+        }
+        let (end, interrupted) = match (&window, self.backfill.as_mut()) {
+            (Some(w), Some(bf)) => {
+                beside_replay(
+                    &mut ws,
+                    &self.url,
+                    w,
+                    bf,
+                    self.config,
+                    &self.roots,
+                    sink,
+                    stop,
+                )
+                .await
+            }
+            _ => (
+                session::run(&mut ws, self.config, sink, stop, None).await,
+                false,
+            ),
+        };
+        self.advance(sink, live_since, interrupted && !stop.is_set());
+        self.ended(end, &mut ws).await
+    }
+
+    fn announce(&self, sink: &mut Sink) {
+        let url = &self.url;
+        if self.connected_before {
+            let n = sink.metrics().reconnects.fetch_add(1, Ordering::Relaxed) + 1;
+            sink.log.log(log::Level::Info, "reconnected", || {
+                format!("reconnected to {url} ({n} reconnections so far)")
+            });
+        } else {
+            sink.log.log(log::Level::Info, "connected", || {
+                format!("connected to {url}")
+            });
+        }
+    }
+
+    /// The window to replay beside a connection that went live at `live_since`: what came
+    /// after the newest event delivered, on a reconnection or when resuming.
+    fn window(&self, live_since: u64) -> Option<Window> {
+        match (&self.backfill, self.covered) {
+            (Some(_), Some(c)) if self.connected_before || self.resuming => {
+                Some(Window::after_gap(
+                    c,
+                    live_since,
+                    self.config.backfill_overlap,
+                    self.config.backfill_max,
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Moves `covered` past what the connection (live since `live_since`) and its replay
+    /// delivered. A replay `interrupted` by the end of the connection resumes from where it
+    /// got to after the next reconnection.
+    fn advance(&mut self, sink: &mut Sink, live_since: u64, interrupted: bool) {
+        let newest = sink.take_newest();
+        let replayed_newest = self.backfill.as_mut().and_then(Backfill::take_newest);
+        self.covered = if interrupted {
+            let url = &self.url;
+            sink.log.log(log::Level::Info, "backfill_interrupted", || {
+                format!("the replay of the window missed from {url} stopped with the live connection; it resumes after the reconnection")
+            });
+            self.covered.max(replayed_newest)
+        } else {
+            // Nothing from before the first connection is replayed.
+            self.covered
+                .or(Some(live_since))
+                .max(newest)
+                .max(replayed_newest)
+        };
+    }
+
+    /// Closes the connection after its session ended with `end`: None when the instance is
+    /// closing, otherwise why it ended.
+    async fn ended(&mut self, end: SessionEnd, ws: &mut dial::Ws) -> Option<String> {
+        let url = &self.url;
+        match end {
+            SessionEnd::Stopped => {
+                session::close(ws, CLOSE_BUDGET).await;
+                None
+            }
+            SessionEnd::Lost { reason, worked, .. } => {
+                if worked {
+                    self.backoff.reset();
+                }
+                session::close(ws, LOST_CLOSE_BUDGET).await;
+                Some(format!("connection to {url} lost: {reason}"))
+            }
+            // Only replay connections have an idle limit or a gate that ends them.
+            SessionEnd::Idle | SessionEnd::Enough { .. } => {
+                session::close(ws, LOST_CLOSE_BUDGET).await;
+                Some(format!("connection to {url} ended"))
+            }
         }
     }
 }

@@ -65,10 +65,7 @@ pub(crate) async fn run(
     stop: &Stop,
     idle: Option<Duration>,
 ) -> SessionEnd {
-    let mut last_heard = Instant::now();
-    let mut last_data = last_heard;
-    let mut bytes_seen = ws.get_ref().bytes_read();
-    let mut next_ping = last_heard + config.ping_interval;
+    let mut clock = Clock::new(config, idle, ws.get_ref().bytes_read());
     let mut pings: u64 = 0;
     let mut worked = false;
     // One timer and one stop listener for the whole session: made afresh for every frame,
@@ -77,14 +74,6 @@ pub(crate) async fn run(
     let mut tick_at: Option<Instant> = None;
     let mut stopped = std::pin::pin!(stop.wait());
     let mut in_a_row = 0;
-    let dead = |worked| SessionEnd::Lost {
-        reason: format!(
-            "nothing received, not even a Pong, for deadTimeoutMs ({} ms)",
-            config.dead_timeout.as_millis()
-        ),
-        worked,
-        clean: false,
-    };
     loop {
         if stop.is_set() {
             return SessionEnd::Stopped;
@@ -94,54 +83,27 @@ pub(crate) async fn run(
             in_a_row = 0;
             futures_lite::future::yield_now().await;
         }
-        // Bytes of a frame still arriving count as life, even before the frame is whole.
-        let read = ws.get_ref().bytes_read();
-        if read != bytes_seen {
-            bytes_seen = read;
-            last_heard = last_heard.max(Instant::now());
-        }
+        clock.heard_bytes(ws.get_ref().bytes_read());
         let now = Instant::now();
-        let dead_at = last_heard + config.dead_timeout;
-        if now >= dead_at {
-            return dead(worked);
-        }
-        let idle_at = idle.map(|d| last_data + d);
-        if idle_at.is_some_and(|t| now >= t) {
-            return SessionEnd::Idle;
-        }
-        if now >= next_ping {
-            pings += 1;
-            let ping = ws.send(Message::Ping(Bytes::copy_from_slice(&pings.to_be_bytes())));
-            let sent = async { Some(ping.await) }
-                .or(async {
-                    Timer::at(dead_at).await;
-                    None
-                })
-                .or(async {
-                    stop.wait().await;
-                    Some(Ok(()))
-                })
-                .await;
-            match sent {
-                Some(Ok(())) => {}
-                Some(Err(e)) => {
-                    return SessionEnd::Lost {
-                        reason: format!("sending a Ping failed: {}", describe_ws_error(&e)),
-                        worked,
-                        clean: false,
-                    }
+        match clock.due(now) {
+            Due::Dead => return dead(config, worked),
+            Due::Idle => return SessionEnd::Idle,
+            Due::Ping => {
+                pings += 1;
+                if let Err(end) = ping(ws, pings, clock.dead_at(), stop, config, worked).await {
+                    return end;
                 }
-                None => return dead(worked),
+                clock.pinged(Instant::now());
+                continue;
             }
-            next_ping = Instant::now() + config.ping_interval;
-            continue;
-        }
-        // Deadlines only move later as frames come: a timer set for earlier is kept (firing
-        // early costs one more turn of this loop), so it is rarely set again.
-        let wake_at = next_ping.min(dead_at).min(idle_at.unwrap_or(dead_at));
-        if tick_at.is_none_or(|t| wake_at < t) {
-            tick.set_at(wake_at);
-            tick_at = Some(wake_at);
+            Due::Nothing(wake_at) => {
+                // Deadlines only move later as frames come: a timer set for earlier is kept
+                // (firing early costs one more turn of this loop), so it is rarely set again.
+                if tick_at.is_none_or(|t| wake_at < t) {
+                    tick.set_at(wake_at);
+                    tick_at = Some(wake_at);
+                }
+            }
         }
         let wake = async {
             stopped.as_mut().await;
@@ -159,60 +121,19 @@ pub(crate) async fn run(
                 tick_at = None;
                 continue;
             }
-            Wake::Read(Some(Ok(m))) => m,
-            Wake::Read(Some(Err(e))) => {
-                return SessionEnd::Lost {
-                    clean: ended_by_server(&e),
-                    reason: read_failed(&e, sink),
-                    worked,
-                }
-            }
-            Wake::Read(None) => {
-                return SessionEnd::Lost {
-                    reason: "the server closed the connection".into(),
-                    worked,
-                    clean: true,
-                }
-            }
+            Wake::Read(read) => match received(read, sink, worked) {
+                Ok(m) => m,
+                Err(end) => return end,
+            },
         };
-        match message {
-            Message::Text(text) => {
+        match take(message, sink, worked).await {
+            Ok(Took::Data) => {
                 worked = true;
-                if sink.ws_frame(&Frame::Text(text)).await.is_err() {
-                    return SessionEnd::Stopped;
-                }
-                last_data = Instant::now();
+                clock.data(Instant::now());
             }
-            Message::Binary(bytes) => {
-                worked = true;
-                if sink.ws_frame(&Frame::Binary(bytes)).await.is_err() {
-                    return SessionEnd::Stopped;
-                }
-                last_data = Instant::now();
-            }
-            // tungstenite queues the Pong for a Ping and sends it on the next read.
-            Message::Ping(_) | Message::Pong(_) => worked = true,
-            Message::Close(frame) => {
-                return SessionEnd::Lost {
-                    reason: match frame {
-                        Some(f) if f.reason.is_empty() => {
-                            format!(
-                                "the server closed the WebSocket (code {})",
-                                u16::from(f.code)
-                            )
-                        }
-                        Some(f) => format!(
-                            "the server closed the WebSocket (code {}: {:?})",
-                            u16::from(f.code),
-                            f.reason.chars().take(120).collect::<String>()
-                        ),
-                        None => "the server closed the WebSocket".into(),
-                    },
-                    worked,
-                    clean: true,
-                }
-            }
-            Message::Frame(_) => {}
+            Ok(Took::Control) => worked = true,
+            Ok(Took::Raw) => {}
+            Err(end) => return end,
         }
         if let Some((reason, complete)) = sink.ended() {
             return SessionEnd::Enough {
@@ -221,7 +142,199 @@ pub(crate) async fn run(
             };
         }
         // After the sink took the frame, possibly having waited for room in the queue.
-        last_heard = Instant::now();
+        clock.heard(Instant::now());
+    }
+}
+
+/// The session's deadlines: when the server was last heard from, when it last sent data, and
+/// when the next Ping is due.
+struct Clock {
+    last_heard: Instant,
+    last_data: Instant,
+    bytes_seen: u64,
+    next_ping: Instant,
+    ping_interval: Duration,
+    dead_timeout: Duration,
+    idle: Option<Duration>,
+}
+
+/// What is due now.
+enum Due {
+    /// Nothing heard for `deadTimeoutMs`.
+    Dead,
+    /// No data frame for the `idle` limit.
+    Idle,
+    Ping,
+    /// Nothing before this instant.
+    Nothing(Instant),
+}
+
+impl Clock {
+    fn new(config: &InitConfig, idle: Option<Duration>, bytes_seen: u64) -> Self {
+        let now = Instant::now();
+        Self {
+            last_heard: now,
+            last_data: now,
+            bytes_seen,
+            next_ping: now + config.ping_interval,
+            ping_interval: config.ping_interval,
+            dead_timeout: config.dead_timeout,
+            idle,
+        }
+    }
+
+    /// Bytes of a frame still arriving count as life, even before the frame is whole.
+    fn heard_bytes(&mut self, read: u64) {
+        if read != self.bytes_seen {
+            self.bytes_seen = read;
+            self.last_heard = self.last_heard.max(Instant::now());
+        }
+    }
+
+    /// The server sent a whole message.
+    fn heard(&mut self, now: Instant) {
+        self.last_heard = now;
+    }
+
+    /// The server sent a data frame.
+    fn data(&mut self, now: Instant) {
+        self.last_data = now;
+    }
+
+    fn pinged(&mut self, now: Instant) {
+        self.next_ping = now + self.ping_interval;
+    }
+
+    fn dead_at(&self) -> Instant {
+        self.last_heard + self.dead_timeout
+    }
+
+    fn due(&self, now: Instant) -> Due {
+        let dead_at = self.dead_at();
+        if now >= dead_at {
+            return Due::Dead;
+        }
+        let idle_at = self.idle.map(|d| self.last_data + d);
+        if idle_at.is_some_and(|t| now >= t) {
+            return Due::Idle;
+        }
+        if now >= self.next_ping {
+            return Due::Ping;
+        }
+        Due::Nothing(self.next_ping.min(dead_at).min(idle_at.unwrap_or(dead_at)))
+    }
+}
+
+fn dead(config: &InitConfig, worked: bool) -> SessionEnd {
+    SessionEnd::Lost {
+        reason: format!(
+            "nothing received, not even a Pong, for deadTimeoutMs ({} ms)",
+            config.dead_timeout.as_millis()
+        ),
+        worked,
+        clean: false,
+    }
+}
+
+/// Sends Ping number `n`, giving up at `dead_at` (the server is gone) or on `stop`.
+async fn ping(
+    ws: &mut Ws,
+    n: u64,
+    dead_at: Instant,
+    stop: &Stop,
+    config: &InitConfig,
+    worked: bool,
+) -> Result<(), SessionEnd> {
+    let ping = ws.send(Message::Ping(Bytes::copy_from_slice(&n.to_be_bytes())));
+    let sent = async { Some(ping.await) }
+        .or(async {
+            Timer::at(dead_at).await;
+            None
+        })
+        .or(async {
+            stop.wait().await;
+            Some(Ok(()))
+        })
+        .await;
+    match sent {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(SessionEnd::Lost {
+            reason: format!("sending a Ping failed: {}", describe_ws_error(&e)),
+            worked,
+            clean: false,
+        }),
+        None => Err(dead(config, worked)),
+    }
+}
+
+/// The message read, or how the connection ended.
+fn received(
+    read: Option<Result<Message, WsError>>,
+    sink: &mut Sink,
+    worked: bool,
+) -> Result<Message, SessionEnd> {
+    match read {
+        Some(Ok(m)) => Ok(m),
+        Some(Err(e)) => Err(SessionEnd::Lost {
+            clean: ended_by_server(&e),
+            reason: read_failed(&e, sink),
+            worked,
+        }),
+        None => Err(SessionEnd::Lost {
+            reason: "the server closed the connection".into(),
+            worked,
+            clean: true,
+        }),
+    }
+}
+
+/// What kind of message the session took.
+enum Took {
+    /// A data frame, into the sink.
+    Data,
+    /// A Ping or a Pong.
+    Control,
+    /// A raw frame (tungstenite never reads one).
+    Raw,
+}
+
+/// Hands a data frame to the sink; a Close frame ends the session.
+async fn take(message: Message, sink: &mut Sink, worked: bool) -> Result<Took, SessionEnd> {
+    let frame = match message {
+        Message::Text(text) => Frame::Text(text),
+        Message::Binary(bytes) => Frame::Binary(bytes),
+        // tungstenite queues the Pong for a Ping and sends it on the next read.
+        Message::Ping(_) | Message::Pong(_) => return Ok(Took::Control),
+        Message::Frame(_) => return Ok(Took::Raw),
+        Message::Close(frame) => {
+            return Err(SessionEnd::Lost {
+                reason: closed(frame),
+                worked,
+                clean: true,
+            })
+        }
+    };
+    if sink.ws_frame(&frame).await.is_err() {
+        return Err(SessionEnd::Stopped);
+    }
+    Ok(Took::Data)
+}
+
+/// The log's words for the server's Close frame.
+fn closed(frame: Option<CloseFrame>) -> String {
+    match frame {
+        Some(f) if f.reason.is_empty() => {
+            format!(
+                "the server closed the WebSocket (code {})",
+                u16::from(f.code)
+            )
+        }
+        Some(f) => format!(
+            "the server closed the WebSocket (code {}: {:?})",
+            u16::from(f.code),
+            f.reason.chars().take(120).collect::<String>()
+        ),
+        None => "the server closed the WebSocket".into(),
     }
 }
 
