@@ -1,7 +1,9 @@
 //! A panic on the reader thread, as it starts or while it decodes frames, ends the source
-//! with a fatal error that Falco can show; it never unwinds into Falco nor aborts the process. The panics are injected through a hook that only debug builds have (so this
+//! with a fatal error that Falco can show; it never unwinds into Falco nor aborts the process.
+//! With several streams, a panic while decoding one stream's frames ends that stream only.
+//! The panics are injected through a hook that only debug builds have (so this
 //! test is only built in debug builds too), named by an environment variable: alone in its
-//! test binary, as that variable is the whole process's.
+//! test binary, as that variable is the whole process's, and one test at a time ([`ENV`]).
 #![cfg(debug_assertions)]
 
 #[path = "support/ldp.rs"]
@@ -12,14 +14,17 @@ mod support;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{event_frame, fast_config, numbered, FAKE_TOKEN};
+use ldp::{event_frame, fast_config, numbered, numbered_ts, FAKE_TOKEN};
 use observe::metric;
 use serde_json::json;
+use std::sync::Mutex;
 use std::time::Duration;
 use support::{Batch, Host};
 use ws_server::{Step, WsServer};
 
 const PANIC_IN: &str = "K8SAUDIT_OVH_DEBUG_PANIC_IN";
+/// Held by each test while it sets [`PANIC_IN`]: tests of one binary run on parallel threads.
+static ENV: Mutex<()> = Mutex::new(());
 const INTERNAL_ERROR: &str =
     "k8saudit-ovh: internal error in the reader thread (a bug: please report it)";
 
@@ -46,6 +51,7 @@ fn failure(server: &WsServer, config: serde_json::Value) -> (String, u64) {
 
 #[test]
 fn a_panic_on_the_reader_thread_as_it_starts_or_decodes_is_a_fatal_error_not_a_crash() {
+    let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
     for place in ["reader", "decode"] {
         std::env::set_var(PANIC_IN, place);
         let server = WsServer::ws(vec![Step::Upgrade, Step::Generate(0..10, frame)]);
@@ -56,4 +62,36 @@ fn a_panic_on_the_reader_thread_as_it_starts_or_decodes_is_a_fatal_error_not_a_c
         );
     }
     std::env::remove_var(PANIC_IN);
+}
+
+#[test]
+fn a_panic_decoding_one_stream_ends_that_stream_only() {
+    let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    // Only frames that contain "poisoned" panic: those of the second stream.
+    std::env::set_var(PANIC_IN, "decode:poisoned");
+    let poisoned = |i: usize| event_frame(&ldp::event(&format!("poisoned-{i}"), &numbered_ts(i)));
+    let prod = WsServer::ws(vec![
+        Step::Upgrade,
+        Step::Generate(0..50, frame),
+        Step::Live,
+    ]);
+    let bad = WsServer::ws(vec![Step::Upgrade, Step::Generate(0..10, poisoned)]);
+    let params = json!([
+        { "clusterName": "prod", "url": prod.url(FAKE_TOKEN) },
+        { "clusterName": "bad", "url": bad.url(FAKE_TOKEN) },
+    ])
+    .to_string();
+    let mut host = Host::init(&fast_config(json!({}))).unwrap();
+    let mut inst = host.open(Some(&params)).unwrap();
+    let (events, end) = inst.collect(50, Duration::from_secs(20));
+    std::env::remove_var(PANIC_IN);
+    assert!(end.is_none(), "the source goes on: {end:?}");
+    let ids: Vec<String> = events.iter().map(|e| ldp::audit_id(&e.payload)).collect();
+    let want: Vec<String> = (0..50).map(|i| format!("ev-{i}")).collect();
+    assert_eq!(ids, want, "every event of the healthy stream, in order");
+    assert_eq!(metric(&mut inst, "bad.fatal_errors"), 1);
+    assert_eq!(metric(&mut inst, "bad.connection_state"), 3, "stopped");
+    assert_eq!(metric(&mut inst, "prod.fatal_errors"), 0);
+    assert_eq!(metric(&mut inst, "prod.connection_state"), 1, "connected");
+    inst.close();
 }

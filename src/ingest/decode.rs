@@ -41,7 +41,13 @@ pub(crate) fn decode(
     max_event_size: usize,
     scratch: &mut Scratch,
 ) -> Decoded {
-    crate::fault::injected_panic("decode");
+    crate::fault::injected_panic_on(
+        "decode",
+        match frame {
+            Frame::Text(t) => t.as_bytes(),
+            Frame::Binary(b) => b,
+        },
+    );
     let payload = match frame {
         Frame::Text(t) => frame::decode_text_with(t.as_str(), scratch),
         Frame::Binary(b) => std::str::from_utf8(b)
