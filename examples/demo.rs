@@ -4,8 +4,13 @@
 //! ```text
 //! cargo run --example demo                                # replays examples/sample-frames.jsonl
 //! cargo run --example demo -- /path/to/replay.jsonl       # replays a file
-//! cargo run --example demo -- 'gra1.logs.ovh.com/tail/?tk=<token>'   # tails a live LDP stream
+//! cargo run --example demo -- "$LDP_WEBSOCKET_URL"                   # tails a live LDP stream
+//! cargo run --example demo -- '[{"clusterName":"prod","url":"'"$LDP_PROD"'"},
+//!                               {"clusterName":"staging","url":"'"$LDP_STAGING"'"}]'
+//!                                                         # tails several streams at once
 //! ```
+//!
+//! The first argument is what Falco's `open_params` takes, in any of its forms.
 //!
 //! An optional second argument is the plugin's `init_config` JSON.
 
