@@ -74,8 +74,6 @@ const TOP_FIELDS: [(&str, u32); 20] = [
 ];
 
 /// Targets, and the upstream Go plugin driven the same way on the reference 2-core machine.
-const TARGET_BATCH: f64 = 150_000.0;
-const TARGET_FIELDS: f64 = 60_000.0;
 const TARGET_P99_MS: f64 = 5.0;
 const TARGET_RSS_MB: f64 = 50.0;
 const PACED_RATE: u64 = 10_000;
@@ -794,22 +792,19 @@ fn report(summaries: &[Summary], quick: bool) {
     let get = |n: &str| summaries.iter().find(|s| s.name == n);
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!("\ntargets (upstream Go plugin, same driving, 2-core reference machine, in brackets)");
+    // The isolated throughput targets (150,000 events/s alone, 60,000 with the fields) were
+    // retired when the real host showed it could not use them (docs/decisions.md, section 3):
+    // these lines print the figures beside the Go plugin's, with no verdict.
     if let Some(s) = get("batch") {
-        let v = s.best.events_per_s;
         println!(
-            "  next_batch alone        >= {:>7} events/s: {:>9} {}  [5,000-8,000]",
-            thousands(TARGET_BATCH),
-            thousands(v),
-            verdict(v >= TARGET_BATCH)
+            "  next_batch alone (no target; the real Falco takes 3,000-7,000): {:>9} events/s  [5,000-8,000]",
+            thousands(s.best.events_per_s),
         );
     }
     if let Some(s) = get("fields") {
-        let v = s.best.events_per_s;
         println!(
-            "  with the 20 fields      >= {:>7} events/s: {:>9} {}  [2,200-3,800]",
-            thousands(TARGET_FIELDS),
-            thousands(v),
-            verdict(v >= TARGET_FIELDS)
+            "  with the 20 fields (no target):                            {:>9} events/s  [2,200-3,800]",
+            thousands(s.best.events_per_s),
         );
     }
     if let Some(s) = get("paced") {
