@@ -272,6 +272,10 @@ mod tests {
                 format!(r#"[{{"clusterName":"a","url":"{TOKEN}","tk":"{TOKEN}"}}]"#),
                 vec!["element 0", "unknown key"],
             ),
+            (
+                format!("[{}]", tail(&"n".repeat(MAX_CLUSTER_NAME + 1), TOKEN)),
+                vec!["element 0", "longer than"],
+            ),
         ] {
             let err = OpenParams::parse(Some(&text)).unwrap_err();
             assert!(!err.contains(TOKEN), "{err}");
@@ -309,6 +313,32 @@ mod tests {
         assert!(err.contains("not a readable file"), "{err}");
         let err = SourceSpec::parse(Some("wss://bad host/")).unwrap_err();
         assert!(err.contains("spaces") || err.contains("host"), "{err}");
+    }
+
+    #[test]
+    fn a_cluster_name_of_the_longest_length_is_accepted() {
+        let name = "n".repeat(MAX_CLUSTER_NAME);
+        let text =
+            format!(r#"[{{"clusterName":"{name}","url":"gra1.logs.ovh.com/tail/?tk={TOKEN}"}}]"#);
+        let p = OpenParams::parse(Some(&text)).unwrap();
+        assert_eq!(p.streams[0].cluster_name.as_deref(), Some(name.as_str()));
+    }
+
+    #[test]
+    fn relative_paths_are_files_and_a_bare_address_is_an_address() {
+        // A path that starts like one is a file, existing or not: the error says so.
+        for path in ["./no-such-replay.jsonl", "../no-such-replay.jsonl"] {
+            let err = SourceSpec::parse(Some(path)).unwrap_err();
+            assert!(err.contains("not a readable file"), "{path}: {err}");
+        }
+        // Without a scheme nor a query, only an existing file is a file (cargo runs tests
+        // in the package's directory); the rest is an address.
+        assert_eq!(
+            SourceSpec::parse(Some("Cargo.toml")).unwrap(),
+            SourceSpec::File(PathBuf::from("Cargo.toml"))
+        );
+        let parsed = SourceSpec::parse(Some("gra1.logs.ovh.com/tail/"));
+        assert!(matches!(parsed, Ok(SourceSpec::Tail(_))), "{parsed:?}");
     }
 
     #[test]
