@@ -342,6 +342,16 @@ mod tests {
     }
 
     #[test]
+    fn a_source_shows_as_its_redacted_address_or_its_file() {
+        let tail = SourceSpec::parse(Some(&format!("gra1.logs.ovh.com/tail/?tk={TOKEN}"))).unwrap();
+        let shown = tail.to_string();
+        assert!(shown.contains("gra1.logs.ovh.com/tail/"), "{shown}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+        let file = SourceSpec::File(PathBuf::from("/var/log/replay.jsonl"));
+        assert_eq!(file.to_string(), "file /var/log/replay.jsonl");
+    }
+
+    #[test]
     fn file_forms() {
         let path = std::env::temp_dir().join(format!(
             "k8saudit-ovh-config-test-{}.jsonl",
