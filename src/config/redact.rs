@@ -76,3 +76,88 @@ pub(super) fn redact_path_and_query(pq: &str) -> String {
         .collect();
     format!("{path}?{}", parts.join("&"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "S3cr3tT0kenWithoutDashes";
+
+    #[test]
+    fn a_tk_value_ends_at_an_ampersand_a_fragment_or_whitespace() {
+        for (input, msg) in [
+            (
+                format!("h/?tk={SECRET}&begin=1"),
+                format!("x {SECRET}&begin=1"),
+            ),
+            (format!("h/?tk={SECRET}#frag"), format!("x {SECRET}#frag")),
+            (
+                format!("h/?tk={SECRET} trailing"),
+                format!("x {SECRET} other"),
+            ),
+            (
+                format!("h/?tk={SECRET}\ttrailing"),
+                format!("x {SECRET}\tother"),
+            ),
+        ] {
+            let out = scrub_secrets(&msg, &input);
+            assert!(!out.contains(SECRET), "{input:?}: {out}");
+            assert!(out.starts_with("x <redacted>"), "{input:?}: {out}");
+            assert_eq!(
+                out.len(),
+                msg.len() - SECRET.len() + "<redacted>".len(),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_tk_in_any_case_is_hidden_and_the_rest_kept() {
+        let input = format!("h/?TK=one{SECRET}&x=1&Tk=two{SECRET}");
+        let msg = format!("a one{SECRET} b two{SECRET} c");
+        assert_eq!(scrub_secrets(&msg, &input), "a <redacted> b <redacted> c");
+        // An empty value hides nothing.
+        assert_eq!(scrub_secrets("nothing here", "h/?tk=&a=b"), "nothing here");
+        // Text around a secret, multibyte included, is kept as it is.
+        let msg = format!("é{SECRET}ü");
+        assert_eq!(
+            scrub_secrets(&msg, &format!("?tk={SECRET}")),
+            "é<redacted>ü"
+        );
+    }
+
+    #[test]
+    fn the_userinfo_of_an_authority_is_hidden_but_not_an_at_sign_past_it() {
+        let input = format!("wss://user:{SECRET}@host/tail/");
+        let msg = format!("cannot reach user:{SECRET}@host");
+        assert_eq!(scrub_secrets(&msg, &input), "cannot reach <redacted>@host");
+        // An @ in the path, query or fragment is not userinfo.
+        for input in ["wss://host/a@b", "wss://host?a@b", "wss://host#a@b"] {
+            assert_eq!(scrub_secrets(input, input), input);
+        }
+    }
+
+    #[test]
+    fn overlapping_or_adjacent_secrets_make_one_redaction() {
+        let input = format!("?tk={SECRET}&tk={SECRET}x");
+        let msg = format!("[{SECRET}{SECRET}x]");
+        assert_eq!(scrub_secrets(&msg, &input), "[<redacted>]");
+    }
+
+    #[test]
+    fn only_begin_and_end_show_and_only_as_digits() {
+        assert_eq!(redact_path_and_query("/tail/"), "/tail/");
+        assert_eq!(
+            redact_path_and_query(&format!("/tail/?tk={SECRET}&begin=17&end=18")),
+            "/tail/?tk=<redacted>&begin=17&end=18"
+        );
+        assert_eq!(
+            redact_path_and_query(&format!("/?begin={SECRET}&end=1x")),
+            "/?begin=<redacted>&end=<redacted>"
+        );
+        assert_eq!(
+            redact_path_and_query(&format!("/?{SECRET}&t%6B={SECRET}&a_1=2&&")),
+            "/?<redacted>&<redacted>&a_1=<redacted>&&"
+        );
+    }
+}
