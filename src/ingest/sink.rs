@@ -92,7 +92,20 @@ impl RateLimitedLog {
         key: &'static str,
         msg: impl FnOnce() -> String,
     ) {
-        let now = Instant::now();
+        let Some(suppressed) = self.admit(key, Instant::now()) else {
+            return;
+        };
+        let more = if suppressed > 0 {
+            format!(" ({suppressed} similar messages suppressed)")
+        } else {
+            String::new()
+        };
+        log::log!(level, "{}{}{more}", self.label, msg());
+    }
+
+    /// Whether a line under `key` may be logged at `now`: `Some(lines suppressed since the
+    /// last one)`, or None (and one more suppressed) within the period of the last one.
+    fn admit(&mut self, key: &'static str, now: Instant) -> Option<u64> {
         let idx = match self.slots.iter().position(|(k, _, _)| *k == key) {
             Some(i) => i,
             None => {
@@ -103,16 +116,10 @@ impl RateLimitedLog {
         let (_, last, suppressed) = &mut self.slots[idx];
         if last.is_some_and(|t| now.duration_since(t) < self.period) {
             *suppressed += 1;
-            return;
+            return None;
         }
-        let more = if *suppressed > 0 {
-            format!(" ({} similar messages suppressed)", *suppressed)
-        } else {
-            String::new()
-        };
-        log::log!(level, "{}{}{more}", self.label, msg());
         *last = Some(now);
-        *suppressed = 0;
+        Some(std::mem::take(suppressed))
     }
 }
 
@@ -356,5 +363,58 @@ impl Sink {
     /// Ends the source normally.
     pub(crate) async fn eof(&self) {
         self.send(Item::Eof).await.ok();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_per_key_per_period_then_the_count_of_those_suppressed() {
+        let mut log = RateLimitedLog::new(Duration::from_secs(10), None);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert_eq!(log.admit("oversize", at(0)), Some(0));
+        assert_eq!(log.admit("oversize", at(1)), None);
+        assert_eq!(log.admit("oversize", at(9)), None);
+        // Another key has its own period.
+        assert_eq!(log.admit("not-json", at(9)), Some(0));
+        // A whole period after the last line (not after the last suppressed one).
+        assert_eq!(log.admit("oversize", at(10)), Some(2));
+        assert_eq!(log.admit("oversize", at(11)), None);
+        assert_eq!(log.admit("oversize", at(25)), Some(1));
+        assert_eq!(log.admit("not-json", at(25)), Some(0));
+    }
+
+    #[test]
+    fn lines_carry_the_stream_label_and_a_fresh_log_keeps_it() {
+        let log = RateLimitedLog::new(Duration::from_secs(10), Some("prod"));
+        assert_eq!(log.labelled("lost"), "stream \"prod\": lost");
+        let mut fresh = log.fresh(Duration::from_secs(60));
+        assert_eq!(fresh.labelled("lost"), "stream \"prod\": lost");
+        let t0 = Instant::now();
+        assert_eq!(fresh.admit("k", t0), Some(0));
+        assert_eq!(
+            fresh.admit("k", t0 + Duration::from_secs(30)),
+            None,
+            "its own period"
+        );
+        let plain = RateLimitedLog::new(Duration::from_secs(10), None);
+        assert_eq!(plain.labelled("lost"), "lost");
+    }
+
+    #[test]
+    fn now_is_the_wall_clock_in_nanoseconds() {
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        let now = now_nanos();
+        let after = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        assert!(before <= now && now <= after, "{before} {now} {after}");
     }
 }

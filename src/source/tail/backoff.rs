@@ -132,6 +132,20 @@ mod tests {
     }
 
     #[test]
+    fn unit_is_xorshift64_star() {
+        // The reference sequence of xorshift64* (shifts 12, 25, 27; Vigna's multiplier) from
+        // state 1, to 53 bits.
+        let mut r = XorShift(1);
+        let got: Vec<f64> = (0..3).map(|_| r.unit()).collect();
+        assert_eq!(
+            got,
+            [0.28083505005035947, 0.6711372530266764, 0.7258461452833668]
+        );
+        // A zero state would stay zero: the seed is always odd.
+        assert!((0..64).all(|_| XorShift::seeded().0 & 1 == 1));
+    }
+
+    #[test]
     fn unit_is_uniform_enough() {
         let mut r = XorShift::seeded();
         let v: Vec<f64> = (0..10_000).map(|_| r.unit()).collect();
