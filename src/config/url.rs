@@ -401,5 +401,79 @@ mod tests {
         let url = TailUrl::parse("ws://127.0.0.1:1/tail/?tk=x").unwrap();
         let url = url.with_query_params(&[("begin", "10".into()), ("end", "20".into())]);
         assert_eq!(url.path_and_query(), "/tail/?tk=x&begin=10&end=20");
+        for (path, want) in [
+            ("/tail/", "/tail/?begin=10"),
+            ("/tail/?", "/tail/?begin=10"),
+            ("/tail/?tk=x&", "/tail/?tk=x&begin=10"),
+        ] {
+            let url = TailUrl::parse(&format!("ws://127.0.0.1:1{path}")).unwrap();
+            let url = url.with_query_params(&[("begin", "10".into())]);
+            assert_eq!(url.path_and_query(), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn an_unsupported_scheme_is_named_only_when_it_looks_like_one() {
+        let err = TailUrl::parse("https://h/tail/").unwrap_err();
+        assert!(err.contains("unsupported scheme \"https\";"), "{err}");
+        let err = TailUrl::parse("abcdefghij://h/").unwrap_err();
+        assert!(err.contains("scheme \"abcdefghij\";"), "ten letters: {err}");
+        for pasted in ["abcdefghijk://h/", "h2://h/", "://h/", "a-b://h/"] {
+            let err = TailUrl::parse(pasted).unwrap_err();
+            assert!(err.contains("unsupported scheme;"), "{pasted}: {err}");
+        }
+    }
+
+    #[test]
+    fn ports_are_1_to_65535_bracketed_or_not() {
+        for (text, port) in [
+            ("wss://h:1/", 1),
+            ("wss://h:65535/", 65535),
+            ("wss://[2001:db8::1]:1/", 1),
+            ("wss://[2001:db8::1]/", 443),
+            ("ws://[::1]:8080/", 8080),
+        ] {
+            assert_eq!(TailUrl::parse(text).unwrap().port(), port, "{text}");
+        }
+        for text in [
+            "wss://h:0/",
+            "wss://[2001:db8::1]:0/",
+            "wss://h:65536/",
+            "wss://h:x/",
+        ] {
+            let err = TailUrl::parse(text).unwrap_err();
+            assert!(err.contains("port"), "{text}: {err}");
+        }
+        let err = TailUrl::parse("wss://[2001:db8::1]x/").unwrap_err();
+        assert!(err.contains("after ']'"), "{err}");
+        let err = TailUrl::parse("wss://[2001:db8::1/").unwrap_err();
+        assert!(err.contains("unclosed '['"), "{err}");
+    }
+
+    #[test]
+    fn a_query_straight_after_the_host_gets_a_root_path() {
+        let url = TailUrl::parse("gra1.logs.ovh.com?tk=x").unwrap();
+        assert_eq!(url.host(), "gra1.logs.ovh.com");
+        assert_eq!(url.path_and_query(), "/?tk=x");
+        let url = TailUrl::parse("gra1.logs.ovh.com/tail/?tk=x#frag").unwrap();
+        assert_eq!(url.path_and_query(), "/tail/?tk=x");
+        let url = TailUrl::parse("gra1.logs.ovh.com").unwrap();
+        assert_eq!(url.path_and_query(), "/");
+    }
+
+    #[test]
+    fn spaces_and_control_characters_in_the_path_are_refused() {
+        for text in [
+            "wss://h/tail/ x?tk=1",
+            "wss://h/tail/?tk=1 2",
+            "wss://h/tail/\u{7}?tk=1",
+            "wss://h/tail/?tk=\u{0}",
+        ] {
+            let err = TailUrl::parse(text).unwrap_err();
+            assert!(
+                err.contains("spaces or control characters"),
+                "{text:?}: {err}"
+            );
+        }
     }
 }
