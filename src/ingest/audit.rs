@@ -368,6 +368,27 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_kept_as_it_is_is_shrunk_only_when_over_twice_its_size_and_a_kib() {
+        let event = r#"{"kind":"Event","auditID":"a"}"#;
+        let bound = 2 * event.len() + 1024;
+        for (capacity, kept) in [
+            (256 * 1024, None),
+            (bound + 1, None),
+            (bound, Some(bound)),
+            (event.len() + 100, Some(event.len() + 100)),
+        ] {
+            let mut owned = String::with_capacity(capacity);
+            owned.push_str(event);
+            assert_eq!(owned.capacity(), capacity);
+            let mut got = Vec::new();
+            split(owned, 7, 1 << 20, &mut |e| got.push(e), &mut |_| {});
+            assert_eq!(got[0].payload, event.as_bytes());
+            let want = kept.unwrap_or(event.len());
+            assert_eq!(got[0].payload.capacity(), want, "from {capacity}");
+        }
+    }
+
+    #[test]
     fn rfc3339_formatting_round_trips() {
         for nanos in [
             0,

@@ -194,6 +194,35 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_remembers_the_last_65536_events_of_each_origin() {
+        // The memory the README states: a copy is dropped while fewer than 65,536 events of
+        // its origin came after it.
+        let mut d = Dedup::seeded(REMEMBERED_KEYS, []);
+        for k in 0..65_536 {
+            assert!(d.admit_live(k));
+        }
+        assert!(!d.admit_replayed(0), "the oldest of 65,536 is still known");
+        assert!(d.admit_live(65_536));
+        assert!(d.admit_replayed(0), "the 65,537th live event pushed it out");
+    }
+
+    #[test]
+    fn the_key_set_uses_keys_as_they_are() {
+        // Keys are uniform hashes already: hashing them again would only cost time.
+        let mut h = KeyHasher::default();
+        h.write_u64(0xdead_beef_0123_4567);
+        assert_eq!(h.finish(), 0xdead_beef_0123_4567);
+        // Bytes (never written for u64 keys) are folded in, each changing the result.
+        let mut h = KeyHasher::default();
+        h.write(&[1, 2]);
+        assert_eq!(h.finish(), 0x0102);
+        // Folded with xor: a byte met again after a full turn cancels out.
+        let mut h = KeyHasher::default();
+        h.write(&[1, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(h.finish(), 0);
+    }
+
+    #[test]
     fn memory_is_bounded_and_forgets_the_oldest() {
         let mut r = Recent::new(3);
         for k in 0..10 {
