@@ -92,15 +92,21 @@ impl RateLimitedLog {
         key: &'static str,
         msg: impl FnOnce() -> String,
     ) {
-        let Some(suppressed) = self.admit(key, Instant::now()) else {
-            return;
-        };
-        let more = if suppressed > 0 {
-            format!(" ({suppressed} similar messages suppressed)")
+        if let Some(suppressed) = self.admit(key, Instant::now()) {
+            log::log!(level, "{}", self.line(&msg(), suppressed));
+        }
+    }
+
+    /// The line for `msg`: labelled, and saying how many like it were suppressed before it.
+    fn line(&self, msg: &str, suppressed: u64) -> String {
+        if suppressed > 0 {
+            format!(
+                "{}{msg} ({suppressed} similar messages suppressed)",
+                self.label
+            )
         } else {
-            String::new()
-        };
-        log::log!(level, "{}{}{more}", self.label, msg());
+            self.labelled(msg)
+        }
     }
 
     /// Whether a line under `key` may be logged at `now`: `Some(lines suppressed since the
@@ -402,6 +408,20 @@ mod tests {
         );
         let plain = RateLimitedLog::new(Duration::from_secs(10), None);
         assert_eq!(plain.labelled("lost"), "lost");
+    }
+
+    #[test]
+    fn a_line_after_suppressed_ones_says_how_many() {
+        let log = RateLimitedLog::new(Duration::from_secs(10), Some("prod"));
+        assert_eq!(log.line("skipped", 0), "stream \"prod\": skipped");
+        assert_eq!(
+            log.line("skipped", 1),
+            "stream \"prod\": skipped (1 similar messages suppressed)"
+        );
+        assert_eq!(
+            log.line("skipped", 7),
+            "stream \"prod\": skipped (7 similar messages suppressed)"
+        );
     }
 
     #[test]
