@@ -23,7 +23,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Falco's rules engine version in Falco 0.41.0 (`falco_engine_version.h`), the first Falco
@@ -1016,35 +1015,13 @@ fn falco_run(
     std::fs::create_dir_all(dir).unwrap();
     let config = dir.join("falco.yaml");
     std::fs::write(&config, serde_yaml::to_string(cfg).unwrap()).unwrap();
-    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-    let mut child = Command::new(&inst.falco)
-        .arg("-c")
+    let mut cmd = Command::new(&inst.falco);
+    cmd.arg("-c")
         .arg(&config)
         .arg("--disable-source=syscall")
-        .env("LDP_WEBSOCKET_URL", events)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", inst.falco.display()));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("Falco did not end within 120 s (did the replay reach EOF?)");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    assert!(
-        status.success(),
-        "Falco exited with {status}:\n{stderr}\n{stdout}"
-    );
+        .env("LDP_WEBSOCKET_URL", events);
+    let (stdout, stderr) = falco_rules::falco::run_to_end(cmd, dir, "falco")
+        .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
     // deploy/falco.yaml logs to stderr: the plugins and rules files it loaded, and warnings
     // (an unused macro, a shadowed rule...), which are a defect of the shipped setup too.
     assert!(

@@ -98,32 +98,7 @@ impl Falco {
         for r in rules {
             cmd.arg("-r").arg(repo().join(r));
         }
-        let out_path = dir.join(format!("{tag}.stdout"));
-        let err_path = dir.join(format!("{tag}.stderr"));
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out_path).unwrap())
-            .stderr(std::fs::File::create(&err_path).unwrap())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("Falco did not end within 120 s (did the replay reach EOF?)".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-        if !status.success() {
-            return Err(format!("Falco exited with {status}:\n{stderr}\n{stdout}"));
-        }
-        Ok((stdout, stderr))
+        run_to_end(cmd, dir, tag)
     }
 
     /// The alerts of Falco's JSON output, per audit ID, in the order Falco raised them.
@@ -199,4 +174,35 @@ impl Falco {
         let alerts = Self::alerts(&stdout)?;
         Ok(alerts)
     }
+}
+
+/// Runs `cmd` (a Falco that ends by itself: its source is a replay file) with its output in
+/// `<dir>/<tag>.stdout` and `.stderr`, for at most 120 s. Its stdout and stderr, or why not.
+pub fn run_to_end(mut cmd: Command, dir: &Path, tag: &str) -> Result<(String, String), String> {
+    let out_path = dir.join(format!("{tag}.stdout"));
+    let err_path = dir.join(format!("{tag}.stderr"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).map_err(|e| e.to_string())?)
+        .stderr(std::fs::File::create(&err_path).map_err(|e| e.to_string())?)
+        .spawn()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("Falco did not end within 120 s (did the replay reach EOF?)".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    if !status.success() {
+        return Err(format!("Falco exited with {status}:\n{stderr}\n{stdout}"));
+    }
+    Ok((stdout, stderr))
 }
