@@ -173,30 +173,51 @@ pub(crate) fn read(path: &Path, id: &StreamId, now: u64) -> Result<Option<Positi
 /// Positions handed from a closed instance to the next open of the same stream in this
 /// process (Falco's reloads close, destroy, init and open again, with the library loaded).
 /// Bounded, and each expires: a stream not reopened soon is not resumed from memory.
-static HANDED_OFF: Mutex<Vec<(StreamId, Position, Instant)>> = Mutex::new(Vec::new());
-/// Streams remembered at most.
-const HANDED_OFF_MAX: usize = 64;
-
-fn handed_off() -> std::sync::MutexGuard<'static, Vec<(StreamId, Position, Instant)>> {
-    HANDED_OFF.lock().unwrap_or_else(|e| e.into_inner())
-}
+static HANDED_OFF: Mutex<HandOffs> = Mutex::new(HandOffs::new());
 
 /// Keeps `position` for the next open of stream `id` in this process.
 pub(crate) fn hand_off(id: &StreamId, position: Position) {
-    let mut all = handed_off();
-    all.retain(|(other, _, _)| other != id);
-    if all.len() == HANDED_OFF_MAX {
-        all.remove(0);
-    }
-    all.push((id.clone(), position, Instant::now()));
+    handed_off().put(id, position, Instant::now());
 }
 
 /// The position a closed instance of stream `id` left, if not older than `ttl`.
 pub(crate) fn take_handed_off(id: &StreamId, ttl: Duration) -> Option<Position> {
-    let mut all = handed_off();
-    all.retain(|(_, _, at)| at.elapsed() <= ttl);
-    let i = all.iter().position(|(other, _, _)| other == id)?;
-    Some(all.remove(i).1)
+    handed_off().take(id, ttl, Instant::now())
+}
+
+fn handed_off() -> std::sync::MutexGuard<'static, HandOffs> {
+    HANDED_OFF.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Positions handed off, oldest first, one per stream, each with when it was left.
+struct HandOffs(Vec<(StreamId, Position, Instant)>);
+
+impl HandOffs {
+    /// Streams remembered at most.
+    const MAX: usize = 64;
+
+    const fn new() -> Self {
+        HandOffs(Vec::new())
+    }
+
+    /// Keeps `position` for stream `id`, in place of any it had; forgets the oldest stream
+    /// when full.
+    fn put(&mut self, id: &StreamId, position: Position, now: Instant) {
+        self.0.retain(|(other, _, _)| other != id);
+        if self.0.len() == Self::MAX {
+            self.0.remove(0);
+        }
+        self.0.push((id.clone(), position, now));
+    }
+
+    /// Takes the position of stream `id`, if left at most `ttl` before `now`; forgets the
+    /// expired ones.
+    fn take(&mut self, id: &StreamId, ttl: Duration, now: Instant) -> Option<Position> {
+        self.0
+            .retain(|(_, _, at)| now.saturating_duration_since(*at) <= ttl);
+        let i = self.0.iter().position(|(other, _, _)| other == id)?;
+        Some(self.0.remove(i).1)
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +285,32 @@ mod tests {
         }
         let err = parse(&good, &id, position().covered - 3600 * S).unwrap_err();
         assert!(err.0.contains("in the future"), "{err:?}");
+        let zero = good.replace(
+            &format!("\"coveredNanos\": {}", position().covered),
+            "\"coveredNanos\": 0",
+        );
+        assert_ne!(zero, good);
+        let err = parse(&zero, &id, now).unwrap_err();
+        assert!(
+            err.0.contains("no coveredNanos"),
+            "a position of 0: {err:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_up_to_five_minutes_ahead_of_our_clock_is_read() {
+        let id = StreamId::of(&url(TOKEN));
+        let good = render(&url(TOKEN), &id, &position(), 0);
+        let covered = position().covered;
+        for ahead in [299 * S, 300 * S] {
+            assert_eq!(
+                parse(&good, &id, covered - ahead),
+                Ok(position()),
+                "{ahead} ns ahead"
+            );
+        }
+        let err = parse(&good, &id, covered - 300 * S - 1).unwrap_err();
+        assert!(err.0.contains("in the future"), "{err:?}");
     }
 
     #[test]
@@ -279,6 +326,35 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
         assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
         assert!(write_atomic(&dir.join("no/such/dir/file"), "x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_temporary_file_is_made_in_the_directory_of_the_checkpoint() {
+        // The rename is atomic only within one file system: beside the file, never in the
+        // working directory.
+        for (path, dir) in [
+            ("/var/lib/k8saudit-ovh/stream", "/var/lib/k8saudit-ovh"),
+            ("state/stream", "state"),
+            ("stream", "."),
+            ("/stream", "/"),
+        ] {
+            assert_eq!(directory_of(Path::new(path)), Path::new(dir), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_a_first_start_and_an_unreadable_one_is_rejected() {
+        let dir = std::env::temp_dir().join(format!("k8saudit-ovh-cpr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (u, id, now) = (url(TOKEN), StreamId::of(&url(TOKEN)), 1_739_179_000 * S);
+        let path = dir.join("stream.checkpoint");
+        assert_eq!(read(&path, &id, now), Ok(None), "no file yet");
+        write_atomic(&path, &render(&u, &id, &position(), now)).unwrap();
+        assert_eq!(read(&path, &id, now), Ok(Some(position())));
+        // A directory where the file should be cannot be read as one.
+        let err = read(&dir, &id, now).unwrap_err();
+        assert!(err.0.contains("cannot be read"), "{err:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -299,5 +375,65 @@ mod tests {
             None,
             "expired"
         );
+    }
+
+    fn at(covered_secs: u64) -> Position {
+        Position {
+            covered: covered_secs * S,
+            ..position()
+        }
+    }
+
+    #[test]
+    fn a_stream_handed_off_again_keeps_only_its_newest_position_and_others_keep_theirs() {
+        let (a, b) = (StreamId::of(&url("a")), StreamId::of(&url("b")));
+        let (mut all, t0) = (HandOffs::new(), Instant::now());
+        all.put(&a, at(1), t0);
+        all.put(&b, at(2), t0);
+        all.put(&a, at(3), t0);
+        assert_eq!(all.take(&a, MINUTE, t0), Some(at(3)));
+        assert_eq!(all.take(&a, MINUTE, t0), None, "the older one went");
+        assert_eq!(all.take(&b, MINUTE, t0), Some(at(2)));
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn hand_offs_are_bounded_forgetting_the_oldest_stream_first() {
+        let ids: Vec<_> = (0..=HandOffs::MAX)
+            .map(|i| StreamId::of(&url(&format!("t{i}"))))
+            .collect();
+        let (mut all, t0) = (HandOffs::new(), Instant::now());
+        for (i, id) in ids.iter().enumerate() {
+            all.put(id, at(i as u64 + 1), t0);
+        }
+        assert_eq!(all.0.len(), HandOffs::MAX);
+        assert_eq!(
+            all.take(&ids[0], MINUTE, t0),
+            None,
+            "the oldest is forgotten"
+        );
+        for (i, id) in ids.iter().enumerate().skip(1) {
+            assert_eq!(all.take(id, MINUTE, t0), Some(at(i as u64 + 1)), "{i}");
+        }
+    }
+
+    #[test]
+    fn a_hand_off_is_taken_up_to_its_time_to_live_and_not_after() {
+        let (a, b) = (StreamId::of(&url("a")), StreamId::of(&url("b")));
+        let (mut all, t0) = (HandOffs::new(), Instant::now());
+        all.put(&a, at(1), t0);
+        all.put(&b, at(2), t0);
+        assert_eq!(
+            all.take(&a, MINUTE, t0 + MINUTE),
+            Some(at(1)),
+            "at the limit"
+        );
+        all.put(&a, at(1), t0);
+        let later = t0 + MINUTE + Duration::from_millis(1);
+        assert_eq!(all.take(&a, MINUTE, later), None);
+        // Expired hand-offs of other streams are forgotten too.
+        assert_eq!(all.0.len(), 0);
+        assert_eq!(all.take(&b, MINUTE, t0), None);
     }
 }
