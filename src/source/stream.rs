@@ -144,29 +144,39 @@ fn resume_from(
             None
         }
     });
-    let from_file = || {
-        let f = file.map(|f| f.display().to_string()).unwrap_or_default();
-        format!("checkpointFile {f}")
+    let (resume, whence) = newer(memory, stored)?;
+    let whence = match (whence, file) {
+        (Whence::File, Some(f)) => format!("checkpointFile {}", f.display()),
+        _ => "where the instance closed before it in this process".to_owned(),
     };
-    let (resume, whence) = match (memory, stored) {
-        (Some(m), Some(s)) if s.covered > m.covered => (Some(s), from_file()),
-        (Some(m), _) => (
-            Some(m),
-            "where the instance closed before it in this process".to_owned(),
-        ),
-        (None, Some(s)) => (Some(s), from_file()),
-        (None, None) => (None, String::new()),
-    };
-    if let Some(p) = &resume {
-        log::info!(
-            "{}",
-            log.labelled(&format!(
-                "{url} resumes from {} ({whence}): the gap is replayed after connecting",
-                format_rfc3339(p.covered, false)
-            ))
-        );
+    log::info!(
+        "{}",
+        log.labelled(&format!(
+            "{url} resumes from {} ({whence}): the gap is replayed after connecting",
+            format_rfc3339(resume.covered, false)
+        ))
+    );
+    Some(resume)
+}
+
+/// Where a stream's resumed position comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whence {
+    /// The instance of the stream closed before it in this process.
+    HandedOff,
+    /// The checkpoint file.
+    File,
+}
+
+/// The newer of the position handed off in this process and the one in the checkpoint file.
+/// On a tie, the hand-off: an instance that closes leaves the same position to both.
+fn newer(memory: Option<Position>, stored: Option<Position>) -> Option<(Position, Whence)> {
+    match (memory, stored) {
+        (Some(m), Some(s)) if s.covered > m.covered => Some((s, Whence::File)),
+        (Some(m), _) => Some((m, Whence::HandedOff)),
+        (None, Some(s)) => Some((s, Whence::File)),
+        (None, None) => None,
     }
-    resume
 }
 
 impl Stream {
@@ -281,5 +291,54 @@ impl Keeping {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::dedup::Keyer;
+    use std::path::Path;
+
+    #[test]
+    fn a_named_stream_keeps_its_own_checkpoint_file_beside_the_configured_one() {
+        let file = Path::new("/var/lib/k8saudit-ovh/checkpoint");
+        assert_eq!(checkpoint_file(file, None), file);
+        assert_eq!(
+            checkpoint_file(file, Some("prod-eu.1")),
+            Path::new("/var/lib/k8saudit-ovh/checkpoint.prod_eu_1"),
+            "the name as in metric names"
+        );
+    }
+
+    fn at(covered: u64, key: u64) -> Position {
+        Position {
+            covered,
+            keyer: Keyer([1, 2]),
+            keys: vec![(key, covered)],
+        }
+    }
+
+    #[test]
+    fn a_stream_resumes_from_the_newer_of_its_hand_off_and_its_file() {
+        use Whence::{File, HandedOff};
+        assert_eq!(newer(None, None), None);
+        assert_eq!(newer(Some(at(5, 1)), None), Some((at(5, 1), HandedOff)));
+        assert_eq!(newer(None, Some(at(5, 2))), Some((at(5, 2), File)));
+        assert_eq!(
+            newer(Some(at(5, 1)), Some(at(6, 2))),
+            Some((at(6, 2), File)),
+            "a file written since, by another process"
+        );
+        assert_eq!(
+            newer(Some(at(6, 1)), Some(at(5, 2))),
+            Some((at(6, 1), HandedOff)),
+            "a file older than the hand-off (not writable since, say)"
+        );
+        assert_eq!(
+            newer(Some(at(5, 1)), Some(at(5, 2))),
+            Some((at(5, 1), HandedOff)),
+            "a tie"
+        );
     }
 }
