@@ -508,6 +508,136 @@ fn a_replay_cut_short_by_the_live_connection_resumes_after_the_next_reconnection
 }
 
 #[test]
+fn a_replay_that_keeps_failing_is_given_up_after_three_attempts() {
+    // Every replay request is refused (503): three attempts, then the window is reported as
+    // possibly missing, and the live tail goes on.
+    let tl = Timeline::recent(Duration::ZERO, 10);
+    let server = gap_server(&tl, Some(vec![Step::Refuse(503)]));
+    let mut host = Host::init(&config(json!({}))).unwrap();
+    let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
+    let addr = server.addr().to_string();
+    let events = collect_until(&mut inst, 10 * SECOND, |e| {
+        e.len() >= 20 && !logged(&["could not replay", &addr]).is_empty()
+    });
+    assert_eq!(
+        ldp::sorted_numbers(&events),
+        (0..10).chain(20..30).collect::<Vec<_>>()
+    );
+    // Time for more attempts, were there any (the backoff is at most 400 ms).
+    std::thread::sleep(ms(1500));
+    assert_eq!(replays(&server).len(), 3);
+    assert_metrics(
+        &mut inst,
+        &[
+            ("events_backfilled", 0),
+            ("backfill_windows", 1),
+            ("backfill_incomplete", 1),
+        ],
+    );
+    let line = logged_once(&["could not replay", &addr]);
+    assert!(line.contains("after 3 attempts"), "{line}");
+}
+
+/// A replay connection that sends `range` of `tl`, then `then`.
+fn replaying(tl: &Timeline, range: std::ops::Range<usize>, then: Step) -> Vec<Step> {
+    let mut s = vec![Step::Upgrade];
+    s.extend(frames(tl, range));
+    s.push(then);
+    s
+}
+
+#[test]
+fn backfill_max_events_bounds_a_window_across_its_attempts() {
+    // backfillMaxEvents 15. The first attempt reads events 2..10 again (8 duplicates) and
+    // breaks (TCP reset); the second may read 7 more: 8 and 9 (duplicates) and 10..15, and
+    // gives up.
+    let tl = Timeline::recent(Duration::ZERO, 10);
+    let server = gap_server(&tl, None);
+    server
+        .push_replay(replaying(&tl, 2..10, Step::Reset))
+        .push_replay(replaying(&tl, 8..20, Step::Close));
+    let mut host = Host::init(&config(json!({"backfillMaxEvents": 15}))).unwrap();
+    let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
+    let addr = server.addr().to_string();
+    let events = collect_until(&mut inst, 10 * SECOND, |e| {
+        e.len() >= 25 && !logged(&["could not replay", &addr]).is_empty()
+    });
+    assert_eq!(
+        ldp::sorted_numbers(&events),
+        (0..15).chain(20..30).collect::<Vec<_>>()
+    );
+    assert_eq!(replays(&server).len(), 2);
+    assert_metrics(
+        &mut inst,
+        &[
+            ("events_backfilled", 5),
+            ("duplicates_dropped", 10),
+            ("backfill_windows", 1),
+            ("backfill_incomplete", 1),
+        ],
+    );
+    let line = logged_once(&["could not replay", &addr]);
+    assert!(line.contains("backfillMaxEvents (15)"), "{line}");
+}
+
+#[test]
+fn each_window_has_its_own_budget_whatever_earlier_windows_read() {
+    // Two gaps (10..20 and 30..40), each replayed with 5 duplicates and 10 new events: 15 of
+    // backfillMaxEvents 20 each, as the second window is not charged for the first.
+    let tl = Timeline::recent(Duration::ZERO, 10);
+    let server = WsServer::ws(vec![Step::Upgrade]);
+    server.history(tl.history(0..50));
+    server
+        .push(live(&tl, 0..10, &[Step::Drop]))
+        .push(live(&tl, 20..30, &[Step::Hold(ms(1500)), Step::Drop]))
+        .push(live(&tl, 40..50, &[]));
+    server
+        .push_replay(replaying(&tl, 5..20, Step::Close))
+        .push_replay(replaying(&tl, 25..40, Step::Close));
+    let mut host = Host::init(&config(json!({"backfillMaxEvents": 20}))).unwrap();
+    let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
+    let events = collect_exactly(&mut inst, 50, 10 * SECOND);
+    assert_eq!(ldp::sorted_numbers(&events), (0..50).collect::<Vec<_>>());
+    assert_eq!(replays(&server).len(), 2);
+    assert_metrics(
+        &mut inst,
+        &[
+            ("events_backfilled", 20),
+            ("duplicates_dropped", 10),
+            ("backfill_windows", 2),
+            ("backfill_incomplete", 0),
+        ],
+    );
+}
+
+#[test]
+fn closing_during_a_replay_does_not_report_the_window_as_missed() {
+    // The instance closes while the replay trickles: no warning that events may be missing
+    // (the position left for the next open covers what was not replayed).
+    let tl = Timeline::recent(Duration::ZERO, 10);
+    let mut slow = vec![Step::Upgrade];
+    for i in 10..20 {
+        slow.push(Step::Text(tl.frame(i)));
+        slow.push(Step::Hold(ms(200)));
+    }
+    let server = gap_server(&tl, Some(slow));
+    let mut host = Host::init(&config(json!({}))).unwrap();
+    let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
+    let events = collect_until(&mut inst, 5 * SECOND, |e| {
+        e.len() >= 22 && ldp::numbers(e).iter().any(|i| (10..20).contains(i))
+    });
+    let replayed = ldp::numbers(&events)
+        .into_iter()
+        .filter(|i| (10..20).contains(i))
+        .count();
+    assert!(replayed < 10, "the replay was over before the close");
+    inst.close();
+    let addr = server.addr().to_string();
+    assert_eq!(logged(&["could not replay", &addr]), Vec::<String>::new());
+    assert_eq!(logged(&["replayed", &addr]), Vec::<String>::new());
+}
+
+#[test]
 fn a_gap_longer_than_backfill_max_seconds_keeps_its_last_part_and_says_what_is_missed() {
     // Two dials stall past connectTimeoutMs (1 s each): a gap of over 2 s, while events
     // 100..140 happen, 100 ms apart. With backfillMaxSeconds 2 only the window's last two

@@ -137,13 +137,9 @@ impl Backfill {
             });
         }
         let started = Instant::now();
-        let deadline = started + config.backfill_timeout;
-        let (delivered0, dropped0) = self.counts();
-        let outcome = self
-            .attempts(url, window, config, roots, stop, deadline)
-            .await;
-        let (delivered, dropped) = self.counts();
-        let (delivered, dropped) = (delivered - delivered0, dropped - dropped0);
+        let start = self.counts();
+        let outcome = self.attempts(url, window, config, roots, stop, start).await;
+        let (delivered, dropped) = self.since(start);
         match outcome {
             Outcome::Complete => self.sink.log.log(log::Level::Info, "backfill_end", || {
                 format!(
@@ -172,6 +168,12 @@ impl Backfill {
         (self.sink.delivered(), self.sink.duplicates())
     }
 
+    /// Events delivered and dropped as duplicates since `start` (an earlier [`Self::counts`]).
+    fn since(&self, (delivered0, dropped0): (u64, u64)) -> (u64, u64) {
+        let (delivered, dropped) = self.counts();
+        (delivered - delivered0, dropped - dropped0)
+    }
+
     async fn attempts(
         &mut self,
         url: &TailUrl,
@@ -179,17 +181,18 @@ impl Backfill {
         config: &InitConfig,
         roots: &TrustRoots,
         stop: &Stop,
-        deadline: Instant,
+        start: (u64, u64),
     ) -> Outcome {
+        let deadline = Instant::now() + config.backfill_timeout;
         let mut backoff = Backoff::new(config.reconnect_min_backoff, config.reconnect_max_backoff);
         let mut begin = window.begin;
         let mut newest: Option<u64> = None;
-        let (delivered0, dropped0) = self.counts();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (delivered, dropped) = self.counts();
-            let read = (delivered - delivered0) + (dropped - dropped0);
+            // The window's budget, whatever its earlier attempts read.
+            let (delivered, dropped) = self.since(start);
+            let read = delivered + dropped;
             let gate = replay_gate(
                 Arc::clone(&self.dedup),
                 window,
@@ -415,6 +418,39 @@ mod tests {
                 complete: false,
                 ..
             }
+        ));
+    }
+
+    #[test]
+    fn replay_gate_takes_events_on_either_edge_of_the_window_and_its_slack() {
+        // Window 100 to 200 s with a 5 s overlap: from 95 s to 205 s, both included.
+        let dedup = Arc::new(Mutex::new(Dedup::seeded(16, [])));
+        let w = Window {
+            begin: 100,
+            end: 200,
+            missed: None,
+        };
+        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
+        for (id, secs) in [("first", 95), ("last", 205)] {
+            assert_eq!(
+                admit(&mut gate, &dedup, event(id, secs)),
+                Admit::Deliver,
+                "{secs} s"
+            );
+        }
+        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
+        let just_before = crate::ingest::audit::AuditEvent {
+            ts: 95 * S - 1,
+            ..event("before", 95)
+        };
+        assert_eq!(admit(&mut gate, &dedup, just_before), Admit::Duplicate);
+        let just_after = crate::ingest::audit::AuditEvent {
+            ts: 205 * S + 1,
+            ..event("after", 205)
+        };
+        assert!(matches!(
+            admit(&mut gate, &dedup, just_after),
+            Admit::End { .. }
         ));
     }
 
