@@ -150,9 +150,18 @@ fn host_main(config: &str, url: &str) {
         let _ = tx.send("close".into());
     });
     let mut out = std::io::stdout();
+    let mut logs_shown = 0;
     loop {
         let mut host = Host::init(config).expect("init");
         let mut inst = host.open(Some(url)).expect("open");
+        // Where the open resumed from, for the parent.
+        let logs = support::captured_logs();
+        for line in &logs[logs_shown..] {
+            if line.message.contains("resumes from") {
+                writeln!(out, "log {}", line.message).unwrap();
+            }
+        }
+        logs_shown = logs.len();
         let command = loop {
             if let Ok(c) = rx.try_recv() {
                 break c;
@@ -245,6 +254,16 @@ impl Falco {
         self.lines.lock().unwrap().retain(|l| l != answer);
     }
 
+    /// The lines it logged about where it resumed from, in order.
+    fn resumed(&self) -> Vec<String> {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("log "))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Falco stops cleanly: the instance closes and the plugin is destroyed.
     fn close(mut self) -> Vec<String> {
         self.command("close", "closed");
@@ -315,6 +334,13 @@ fn crash_clean_restart_and_reload_lose_nothing_and_repeat_only_after_a_crash() {
     std::thread::sleep(Duration::from_secs(3));
 
     let second = Falco::start(&config, &url);
+    let from_file = format!("(checkpointFile {})", file.display());
+    second.wait_for(0, Duration::from_secs(20));
+    let resumed = second.resumed();
+    assert!(
+        resumed.len() == 1 && resumed[0].contains(&from_file),
+        "a new process resumes from the file: {resumed:?}"
+    );
     let last_crashed = crashed.iter().map(|p| number(p)).max().unwrap();
     second.wait_for(last_crashed + 60 + 100, Duration::from_secs(30));
     let cleanly = second.close();
@@ -326,6 +352,13 @@ fn crash_clean_restart_and_reload_lose_nothing_and_repeat_only_after_a_crash() {
     third.command("reload 1000", "reloaded");
     let before_reload = third.numbers().into_iter().max().unwrap();
     third.wait_for(before_reload + 20 + 20, Duration::from_secs(30));
+    let resumed = third.resumed();
+    assert_eq!(resumed.len(), 2, "{resumed:?}");
+    assert!(resumed[0].contains(&from_file), "{resumed:?}");
+    assert!(
+        resumed[1].contains("(where the instance closed before it in this process)"),
+        "a reload resumes from what the closed instance handed over: {resumed:?}"
+    );
     let reloaded = third.close();
 
     let all = counts(&[&crashed, &cleanly, &reloaded]);
@@ -396,14 +429,33 @@ fn an_in_process_reload_without_a_checkpoint_file_loses_nothing() {
         .map(|(i, _)| *i)
         .collect();
     assert_eq!(twice, Vec::<usize>::new(), "events delivered twice");
+    let addr = server.addr().to_string();
+    let resumed = logged(&[
+        &addr,
+        "resumes from",
+        "(where the instance closed before it in this process)",
+    ]);
+    assert_eq!(resumed.len(), 2, "{resumed:?}");
 }
 
-/// Opens `url` with `config`, collects for `during`, closes; returns the events and metrics.
+/// Opens `url` with `config`, collects for `during` (and with a checkpoint file, until it was
+/// written), closes; returns the events and metrics.
 fn run_once(config: &str, url: &str, during: Duration) -> (Vec<usize>, Vec<(String, u64)>) {
     let mut host = Host::init(config).unwrap();
     let mut inst = host.open(Some(url)).unwrap();
-    let (events, end) = inst.collect(usize::MAX, during);
+    let (mut events, end) = inst.collect(usize::MAX, during);
     assert!(end.is_none(), "{end:?}");
+    // With a checkpoint file, until its first periodic write (however slow the machine).
+    let end = Instant::now() + Duration::from_secs(20);
+    while config.contains("checkpointFile")
+        && metric(&mut inst, "checkpoint_writes") + metric(&mut inst, "checkpoint_write_failures")
+            == 0
+    {
+        assert!(Instant::now() < end, "no checkpoint write");
+        let (more, over) = inst.collect(usize::MAX, Duration::from_millis(100));
+        assert!(over.is_none(), "{over:?}");
+        events.extend(more);
+    }
     let names = [
         "checkpoint_rejected",
         "checkpoint_resumes",
@@ -517,11 +569,16 @@ fn the_checkpoint_file_is_0600_and_holds_no_token() {
     let dir = scratch_dir("mode");
     let file = dir.join("cp");
     let config = config(json!({ "checkpointFile": file }));
-    let (_, m) = run_once(&config, &server.url(FAKE_TOKEN), Duration::from_millis(700));
-    assert!(
-        value(&m, "checkpoint_writes") >= 2,
-        "periodic, and at close"
-    );
+    let mut host = Host::init(&config).unwrap();
+    let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
+    // Written every checkpointIntervalMs (200) while events come (however slow the machine).
+    let end = Instant::now() + Duration::from_secs(20);
+    while metric(&mut inst, "checkpoint_writes") < 2 {
+        assert!(Instant::now() < end, "no periodic writes");
+        let (_, over) = inst.collect(usize::MAX, Duration::from_millis(100));
+        assert!(over.is_none(), "{over:?}");
+    }
+    inst.close();
     let mode = std::fs::metadata(&file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let text = std::fs::read_to_string(&file).unwrap();
