@@ -377,43 +377,45 @@ mod tests {
     }
 
     /// Calls `gate` as a sink does: with the event and its key.
-    fn admit(gate: &mut Gate, _: &Mutex<Dedup>, e: crate::ingest::audit::AuditEvent) -> Admit {
+    fn admit(gate: &mut Gate, e: crate::ingest::audit::AuditEvent) -> Admit {
         let key = crate::ingest::dedup::Keyer([1, 2]).key(&e);
         gate(&e, key)
     }
 
-    #[test]
-    fn replay_gate_keeps_the_window_and_ends_past_it() {
+    /// The gate of the window 100 to 200 s (5 s of slack) for `budget` events, with an empty
+    /// memory of keys.
+    fn window_gate(budget: u64) -> Gate {
         let dedup = Arc::new(Mutex::new(Dedup::seeded(16, [])));
         let w = Window {
             begin: 100,
             end: 200,
             missed: None,
         };
-        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
+        replay_gate(dedup, &w, &config(), budget)
+    }
+
+    #[test]
+    fn replay_gate_keeps_the_window_and_ends_past_it() {
+        let mut gate = window_gate(4);
         assert_eq!(
-            admit(&mut gate, &dedup, event("old", 90)),
+            admit(&mut gate, event("old", 90)),
             Admit::Duplicate,
             "before the window"
         );
         assert_eq!(
-            admit(&mut gate, &dedup, event("a", 96)),
+            admit(&mut gate, event("a", 96)),
             Admit::Deliver,
             "within the slack"
         );
-        assert_eq!(
-            admit(&mut gate, &dedup, event("a", 96)),
-            Admit::Duplicate,
-            "twice"
-        );
+        assert_eq!(admit(&mut gate, event("a", 96)), Admit::Duplicate, "twice");
         assert!(matches!(
-            admit(&mut gate, &dedup, event("late", 206)),
+            admit(&mut gate, event("late", 206)),
             Admit::End { complete: true, .. }
         ));
         // A server that starts past the window ignores the parameters.
-        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
+        let mut gate = window_gate(4);
         assert!(matches!(
-            admit(&mut gate, &dedup, event("live", 300)),
+            admit(&mut gate, event("live", 300)),
             Admit::End {
                 complete: false,
                 ..
@@ -424,48 +426,33 @@ mod tests {
     #[test]
     fn replay_gate_takes_events_on_either_edge_of_the_window_and_its_slack() {
         // Window 100 to 200 s with a 5 s overlap: from 95 s to 205 s, both included.
-        let dedup = Arc::new(Mutex::new(Dedup::seeded(16, [])));
-        let w = Window {
-            begin: 100,
-            end: 200,
-            missed: None,
-        };
-        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
+        let mut gate = window_gate(4);
         for (id, secs) in [("first", 95), ("last", 205)] {
             assert_eq!(
-                admit(&mut gate, &dedup, event(id, secs)),
+                admit(&mut gate, event(id, secs)),
                 Admit::Deliver,
                 "{secs} s"
             );
         }
-        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 4);
+        let mut gate = window_gate(4);
         let just_before = crate::ingest::audit::AuditEvent {
             ts: 95 * S - 1,
             ..event("before", 95)
         };
-        assert_eq!(admit(&mut gate, &dedup, just_before), Admit::Duplicate);
+        assert_eq!(admit(&mut gate, just_before), Admit::Duplicate);
         let just_after = crate::ingest::audit::AuditEvent {
             ts: 205 * S + 1,
             ..event("after", 205)
         };
-        assert!(matches!(
-            admit(&mut gate, &dedup, just_after),
-            Admit::End { .. }
-        ));
+        assert!(matches!(admit(&mut gate, just_after), Admit::End { .. }));
     }
 
     #[test]
     fn replay_gate_stops_after_its_budget() {
-        let dedup = Arc::new(Mutex::new(Dedup::seeded(16, [])));
-        let w = Window {
-            begin: 100,
-            end: 200,
-            missed: None,
-        };
-        let mut gate = replay_gate(Arc::clone(&dedup), &w, &config(), 2);
-        assert_eq!(admit(&mut gate, &dedup, event("a", 150)), Admit::Deliver);
-        assert_eq!(admit(&mut gate, &dedup, event("b", 150)), Admit::Deliver);
-        let end = admit(&mut gate, &dedup, event("c", 150));
+        let mut gate = window_gate(2);
+        assert_eq!(admit(&mut gate, event("a", 150)), Admit::Deliver);
+        assert_eq!(admit(&mut gate, event("b", 150)), Admit::Deliver);
+        let end = admit(&mut gate, event("c", 150));
         assert!(
             matches!(&end, Admit::End { complete: false, reason } if reason.contains("backfillMaxEvents (4)")),
             "{end:?}"
