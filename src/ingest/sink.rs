@@ -99,13 +99,11 @@ impl RateLimitedLog {
 
     /// The line for `msg`: labelled, and saying how many like it were suppressed before it.
     fn line(&self, msg: &str, suppressed: u64) -> String {
+        let line = self.labelled(msg);
         if suppressed > 0 {
-            format!(
-                "{}{msg} ({suppressed} similar messages suppressed)",
-                self.label
-            )
+            format!("{line} ({suppressed} similar messages suppressed)")
         } else {
-            self.labelled(msg)
+            line
         }
     }
 
