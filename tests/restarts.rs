@@ -445,16 +445,8 @@ fn run_once(config: &str, url: &str, during: Duration) -> (Vec<usize>, Vec<(Stri
     let mut inst = host.open(Some(url)).unwrap();
     let (mut events, end) = inst.collect(usize::MAX, during);
     assert!(end.is_none(), "{end:?}");
-    // With a checkpoint file, until its first periodic write (however slow the machine).
-    let end = Instant::now() + Duration::from_secs(20);
-    while config.contains("checkpointFile")
-        && metric(&mut inst, "checkpoint_writes") + metric(&mut inst, "checkpoint_write_failures")
-            == 0
-    {
-        assert!(Instant::now() < end, "no checkpoint write");
-        let (more, over) = inst.collect(usize::MAX, Duration::from_millis(100));
-        assert!(over.is_none(), "{over:?}");
-        events.extend(more);
+    if config.contains("checkpointFile") {
+        events.extend(until_written(&mut inst, 1));
     }
     let names = [
         "checkpoint_rejected",
@@ -469,6 +461,22 @@ fn run_once(config: &str, url: &str, during: Duration) -> (Vec<usize>, Vec<(Stri
         .collect();
     inst.close();
     (events.iter().map(|e| number(&e.text())).collect(), metrics)
+}
+
+/// Collects until the checkpoint file was written `writes` times (however slow the machine:
+/// within 20 s); returns the events.
+fn until_written(inst: &mut support::Instance<'_>, writes: u64) -> Vec<support::Event> {
+    let (mut events, end) = (Vec::new(), Instant::now() + Duration::from_secs(20));
+    while metric(inst, "checkpoint_writes") < writes {
+        assert!(
+            Instant::now() < end,
+            "not {writes} checkpoint writes within 20 s"
+        );
+        let (more, over) = inst.collect(usize::MAX, Duration::from_millis(100));
+        assert!(over.is_none(), "{over:?}");
+        events.extend(more);
+    }
+    events
 }
 
 fn value(metrics: &[(String, u64)], name: &str) -> u64 {
@@ -571,13 +579,8 @@ fn the_checkpoint_file_is_0600_and_holds_no_token() {
     let config = config(json!({ "checkpointFile": file }));
     let mut host = Host::init(&config).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
-    // Written every checkpointIntervalMs (200) while events come (however slow the machine).
-    let end = Instant::now() + Duration::from_secs(20);
-    while metric(&mut inst, "checkpoint_writes") < 2 {
-        assert!(Instant::now() < end, "no periodic writes");
-        let (_, over) = inst.collect(usize::MAX, Duration::from_millis(100));
-        assert!(over.is_none(), "{over:?}");
-    }
+    // Written every checkpointIntervalMs (200) while events come.
+    until_written(&mut inst, 2);
     inst.close();
     let mode = std::fs::metadata(&file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);

@@ -377,6 +377,9 @@ mod tests {
         );
     }
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    /// `position()`, covering up to `covered_secs`.
     fn at(covered_secs: u64) -> Position {
         Position {
             covered: covered_secs * S,
@@ -395,8 +398,6 @@ mod tests {
         assert_eq!(all.take(&a, MINUTE, t0), None, "the older one went");
         assert_eq!(all.take(&b, MINUTE, t0), Some(at(2)));
     }
-
-    const MINUTE: Duration = Duration::from_secs(60);
 
     #[test]
     fn hand_offs_are_bounded_forgetting_the_oldest_stream_first() {
