@@ -1,8 +1,9 @@
 //! Several LDP streams in one source (`open_params` as a JSON array of `{"url",
 //! "clusterName"}`), through the built plugin's C ABI, against local wss servers: every
 //! stream's events in its own order with its own `ka.cluster.name`, one stream failing alone,
-//! a flooding stream that cannot starve a quiet one, per-stream metrics, and a close that
-//! joins everything. Alone in its test binary, as it counts the process's threads and sockets.
+//! a flooding stream that cannot starve a quiet one, and per-stream metrics. That closing
+//! joins every stream is in tail_close.rs, whose tests count the process's threads and
+//! sockets and so run one at a time.
 
 #[path = "support/ldp.rs"]
 mod ldp;
@@ -14,7 +15,7 @@ mod test_pki;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{event_frame, fast_config, ms, FAKE_TOKEN, SECOND};
+use ldp::{cluster_frame, event_frame, fast_config, ms, FAKE_TOKEN, SECOND};
 use observe::{logged, metric};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -23,14 +24,9 @@ use support::{Arg, Event, Host};
 use test_pki::TestPki;
 use ws_server::{Step, WsServer};
 
-/// Event `i` of cluster `cluster`: auditID `<cluster>-<i>`.
-fn frame(cluster: &str, i: usize) -> String {
-    event_frame(&ldp::event(&format!("{cluster}-{i}"), &ldp::numbered_ts(i)))
-}
-
 fn frames(cluster: &str, n: usize) -> Vec<Step> {
     let mut s = vec![Step::Upgrade];
-    s.extend((0..n).map(|i| Step::Text(frame(cluster, i))));
+    s.extend((0..n).map(|i| Step::Text(cluster_frame(cluster, i))));
     s.push(Step::Hold(Duration::from_secs(30)));
     s
 }
@@ -137,7 +133,7 @@ fn files_end_the_source_when_every_one_has_ended() {
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, n: usize| {
         let path = dir.join(format!("{name}.jsonl"));
-        let lines: Vec<String> = (0..n).map(|i| frame(name, i)).collect();
+        let lines: Vec<String> = (0..n).map(|i| cluster_frame(name, i)).collect();
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         path.display().to_string()
     };
@@ -152,7 +148,7 @@ fn files_end_the_source_when_every_one_has_ended() {
 }
 
 fn flood(i: usize) -> String {
-    frame("flood", i)
+    cluster_frame("flood", i)
 }
 
 fn quiet(i: usize, ts: u64) -> String {
@@ -224,52 +220,4 @@ fn a_flooding_stream_cannot_starve_a_quiet_one() {
         loud_events > 5_000,
         "the loud stream went on too: {loud_events}"
     );
-}
-
-#[test]
-fn close_joins_every_stream() {
-    let servers: Vec<WsServer> = (0..5)
-        .map(|i| WsServer::ws(frames(&format!("s{i}"), 10)))
-        .collect();
-    let entries: Vec<(String, String)> = servers
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("c{i}"), s.url(FAKE_TOKEN)))
-        .collect();
-    let refs: Vec<(&str, String)> = entries
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.clone()))
-        .collect();
-    let params = streams(&refs);
-    let mut host = Host::init(&fast_config(json!({}))).unwrap();
-    // A first open starts process-wide helpers (smol's reactor thread).
-    let mut inst = host.open(Some(&params)).unwrap();
-    assert_eq!(inst.collect(50, 10 * SECOND).0.len(), 50);
-    inst.close();
-    let (threads, sockets) = (support::thread_count(), support::socket_count());
-    for _ in 0..10 {
-        let mut inst = host.open(Some(&params)).unwrap();
-        assert_eq!(inst.collect(50, 10 * SECOND).0.len(), 50);
-        inst.close();
-    }
-    let settle = |want: usize, f: fn() -> usize| {
-        let end = Instant::now() + 5 * SECOND;
-        while f() != want && Instant::now() < end {
-            std::thread::sleep(ms(10));
-        }
-        f()
-    };
-    assert_eq!(settle(threads, support::thread_count), threads, "threads");
-    assert_eq!(settle(sockets, support::socket_count), sockets, "sockets");
-    for s in &servers {
-        assert!(s.wait_until(5 * SECOND, |c| c.iter().all(|c| c.ended)));
-        let impolite: Vec<usize> = s
-            .connections()
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.client_close)
-            .map(|(i, _)| i)
-            .collect();
-        assert_eq!(impolite, Vec::<usize>::new(), "closed politely");
-    }
 }

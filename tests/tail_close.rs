@@ -1,6 +1,8 @@
-//! Closing a live tail: open/close 100 times leaves no thread and no socket behind, and each
-//! connection ends with a WebSocket Close. Alone in its test binary, since it counts the
-//! threads and sockets of the whole process.
+//! Closing a live tail: open/close 100 times leaves no thread and no socket behind, closing a
+//! source of five streams joins every one, and each connection ends with a WebSocket Close.
+//! These tests count the threads and sockets of the whole process, so they are alone in
+//! their test binary and take turns (`one_at_a_time`): another test's sockets would skew
+//! the count.
 
 #[path = "support/ldp.rs"]
 mod ldp;
@@ -8,11 +10,19 @@ mod support;
 #[path = "support/ws_server.rs"]
 mod ws_server;
 
-use ldp::{event_frame, fast_config, numbered, FAKE_TOKEN};
-use serde_json::json;
+use ldp::{cluster_frame, event_frame, fast_config, numbered, FAKE_TOKEN};
+use serde_json::{json, Value};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use support::Host;
 use ws_server::{Step, WsServer};
+
+/// Held by each test for its whole run: the counts are of the process, not of one test.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    // A test that failed holding the turn poisons it; the next one still runs.
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn reader_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -43,6 +53,7 @@ fn open_read_close(host: &mut Host, url: &str) {
 
 #[test]
 fn open_close_100_times_leaves_no_thread_and_no_socket_behind() {
+    let _turn = one_at_a_time();
     let server = WsServer::ws(vec![Step::Upgrade, Step::Text(event_frame(&numbered(0)))]);
     let url = server.url(FAKE_TOKEN);
     let mut host = Host::init(&fast_config(json!({}))).unwrap();
@@ -77,6 +88,64 @@ fn open_close_100_times_leaves_no_thread_and_no_socket_behind() {
         "every connection was closed with a WebSocket Close frame"
     );
     assert!(took < Duration::from_secs(20), "{took:?}");
+    drop(host);
+    ldp::assert_no_token_in_logs();
+}
+
+#[test]
+fn closing_a_source_of_five_streams_joins_every_one() {
+    let _turn = one_at_a_time();
+    let servers: Vec<WsServer> = (0..5)
+        .map(|i| {
+            let mut steps = vec![Step::Upgrade];
+            steps.extend((0..10).map(|n| Step::Text(cluster_frame(&format!("s{i}"), n))));
+            steps.push(Step::Hold(Duration::from_secs(30)));
+            WsServer::ws(steps)
+        })
+        .collect();
+    let params = Value::Array(
+        servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| json!({ "clusterName": format!("c{i}"), "url": s.url(FAKE_TOKEN) }))
+            .collect(),
+    )
+    .to_string();
+    let mut host = Host::init(&fast_config(json!({}))).unwrap();
+    let open_read_close = |host: &mut Host| {
+        let mut inst = host.open(Some(&params)).unwrap();
+        let (events, end) = inst.collect(50, Duration::from_secs(10));
+        assert_eq!(events.len(), 50, "{end:?}");
+        inst.close();
+    };
+    let all_ended = || servers.iter().map(|s| s.active()).sum::<usize>();
+    // The first open starts process-wide helpers that live on (smol's reactor thread).
+    open_read_close(&mut host);
+    assert_eq!(settle(0, all_ended), 0);
+    let (threads, sockets) = (support::thread_count(), support::socket_count());
+
+    for _ in 0..10 {
+        open_read_close(&mut host);
+    }
+
+    assert_eq!(
+        settle(0, all_ended),
+        0,
+        "every server saw its connections end"
+    );
+    assert_eq!(reader_threads(), 0, "every reader thread joined");
+    assert_eq!(settle(threads, support::thread_count), threads, "threads");
+    assert_eq!(settle(sockets, support::socket_count), sockets, "sockets");
+    for (i, s) in servers.iter().enumerate() {
+        let impolite: Vec<usize> = s
+            .connections()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.client_close)
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(impolite, Vec::<usize>::new(), "stream {i} closed politely");
+    }
     drop(host);
     ldp::assert_no_token_in_logs();
 }

@@ -24,6 +24,12 @@ pub fn numbered(i: usize) -> Value {
     event(&format!("ev-{i}"), &numbered_ts(i))
 }
 
+/// Event `i` of cluster `cluster` as LDP sends it: auditID `<cluster>-<i>`, the timestamp of
+/// [`numbered`] `i`.
+pub fn cluster_frame(cluster: &str, i: usize) -> String {
+    event_frame(&event(&format!("{cluster}-{i}"), &numbered_ts(i)))
+}
+
 /// The `stageTimestamp` of [`numbered`] `i` (with nanoseconds, as the apiserver writes them).
 pub fn numbered_ts(i: usize) -> String {
     format!(
