@@ -413,7 +413,7 @@ fn a_failed_replay_is_retried_from_where_it_got_to() {
     server.push_replay(vec![Step::Refuse(503)]);
     let mut broken = vec![Step::Upgrade];
     broken.extend(frames(&tl, 0..15));
-    broken.push(Step::Reset);
+    broken.extend([Step::Received, Step::Reset]);
     server.push_replay(broken);
     let mut host = Host::init(&config(json!({}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
@@ -539,23 +539,27 @@ fn a_replay_that_keeps_failing_is_given_up_after_three_attempts() {
 }
 
 /// A replay connection that sends `range` of `tl`, then `then`.
-fn replaying(tl: &Timeline, range: std::ops::Range<usize>, then: Step) -> Vec<Step> {
+fn replaying(
+    tl: &Timeline,
+    range: std::ops::Range<usize>,
+    then: impl IntoIterator<Item = Step>,
+) -> Vec<Step> {
     let mut s = vec![Step::Upgrade];
     s.extend(frames(tl, range));
-    s.push(then);
+    s.extend(then);
     s
 }
 
 #[test]
 fn backfill_max_events_bounds_a_window_across_its_attempts() {
     // backfillMaxEvents 15. The first attempt reads events 2..10 again (8 duplicates) and
-    // breaks (TCP reset); the second may read 7 more: 8 and 9 (duplicates) and 10..15, and
+    // breaks (TCP reset, once the plugin has read them all); the second may read 7 more: 8 and 9 (duplicates) and 10..15, and
     // gives up.
     let tl = Timeline::recent(Duration::ZERO, 10);
     let server = gap_server(&tl, None);
     server
-        .push_replay(replaying(&tl, 2..10, Step::Reset))
-        .push_replay(replaying(&tl, 8..20, Step::Close));
+        .push_replay(replaying(&tl, 2..10, [Step::Received, Step::Reset]))
+        .push_replay(replaying(&tl, 8..20, [Step::Close]));
     let mut host = Host::init(&config(json!({"backfillMaxEvents": 15}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let addr = server.addr().to_string();
@@ -592,8 +596,8 @@ fn each_window_has_its_own_budget_whatever_earlier_windows_read() {
         .push(live(&tl, 20..30, &[Step::Hold(ms(1500)), Step::Drop]))
         .push(live(&tl, 40..50, &[]));
     server
-        .push_replay(replaying(&tl, 5..20, Step::Close))
-        .push_replay(replaying(&tl, 25..40, Step::Close));
+        .push_replay(replaying(&tl, 5..20, [Step::Close]))
+        .push_replay(replaying(&tl, 25..40, [Step::Close]));
     let mut host = Host::init(&config(json!({"backfillMaxEvents": 20}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let events = collect_exactly(&mut inst, 50, 10 * SECOND);

@@ -68,6 +68,11 @@ pub enum Step {
     Drop,
     /// Abort the TCP connection (RST).
     Reset,
+    /// Send a Ping and read until its Pong (up to 5 s). The client answers it only after it
+    /// has read every frame before it, so a [`Step::Reset`] after this one cannot discard
+    /// frames still unread in the client's socket buffer (an RST does that). If no Pong
+    /// comes, the connection ends here.
+    Received,
 }
 
 /// What the server saw on one connection.
@@ -372,6 +377,8 @@ struct Peer<'a> {
     conn: Conn,
     buf: Vec<u8>,
     answer_pings: bool,
+    /// Pongs received from the client.
+    pongs: usize,
     shared: &'a Shared,
     index: usize,
     /// The upgrade request head, read before the script was chosen.
@@ -401,6 +408,7 @@ fn serve(tcp: TcpStream, tls: Option<Arc<native_tls::TlsAcceptor>>, index: usize
         conn,
         buf: Vec::new(),
         answer_pings: true,
+        pongs: 0,
         shared,
         index,
         head: None,
@@ -540,6 +548,20 @@ impl Peer<'_> {
                 reset(self.conn.tcp());
                 false
             }
+            Step::Received => {
+                let seen = self.pongs;
+                if !self.send(&frame(0x9, b"received?")) {
+                    return false;
+                }
+                let end = Instant::now() + Duration::from_secs(5);
+                while self.pongs == seen {
+                    if Instant::now() >= end || self.pump(Some(Instant::now() + POLL)) == Flow::Over
+                    {
+                        return false;
+                    }
+                }
+                true
+            }
         }
     }
 
@@ -614,6 +636,7 @@ impl Peer<'_> {
                             return Flow::Over;
                         }
                     }
+                    0xA => self.pongs += 1,
                     0x8 => {
                         self.record(|r| r.client_close = true);
                         self.send(&frame(0x8, &payload));
