@@ -15,6 +15,26 @@ pub fn metric(inst: &mut Instance<'_>, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no metric {name}")) as u64
 }
 
+/// Waits (up to `within`) until metric `name` reaches `want`, for what happens on another
+/// stream or thread than the events a test collected. Meanwhile nothing else may arrive: no
+/// event, and no end of the source.
+#[track_caller]
+pub fn wait_metric(inst: &mut Instance<'_>, name: &str, want: u64, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = metric(inst, name);
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} is still {got} after {within:?}, want {want}"
+        );
+        let (more, end) = inst.collect(usize::MAX, Duration::from_millis(50));
+        assert!(more.is_empty() && end.is_none(), "{more:?} {end:?}");
+    }
+}
+
 /// Asserts each `(metric, value)`, reporting every mismatch at once.
 #[track_caller]
 pub fn assert_metrics(inst: &mut Instance<'_>, want: &[(&str, u64)]) {
