@@ -187,7 +187,8 @@ fn time_blocked_on_a_full_queue_is_not_silence() {
     assert_eq!(
         server.connection_count(),
         1,
-        "backpressure must not look like a dead server"
+        "backpressure must not look like a dead server: {:?}",
+        server.connections()
     );
     assert_eq!(metric(&mut inst, "reconnects"), 0);
 }

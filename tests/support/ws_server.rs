@@ -140,7 +140,11 @@ impl WsServer {
     }
 
     fn start(tls: Option<Arc<native_tls::TlsAcceptor>>, port: u16, default: Script) -> WsServer {
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let listener = if port == 0 {
+            fresh_listener()
+        } else {
+            TcpListener::bind(("127.0.0.1", port)).unwrap()
+        };
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
@@ -656,6 +660,26 @@ impl Peer<'_> {
                 return Flow::Over;
             }
         }
+    }
+}
+
+/// A listener on a port no earlier server of this process had. The plugin knows a stream by
+/// its address and token, and hands a closed stream's position to the next open of the same
+/// stream: on a reused port, a test's new server would be an earlier test's stream, and its
+/// first connection would start with a replay.
+fn fresh_listener() -> TcpListener {
+    static USED: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut used = USED.lock().unwrap();
+    // Refused listeners stay bound until a fresh port is found, so none comes back.
+    let mut refused = Vec::new();
+    loop {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if !used.contains(&port) {
+            used.push(port);
+            return listener;
+        }
+        refused.push(listener);
     }
 }
 
