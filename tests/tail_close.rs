@@ -57,10 +57,11 @@ fn assert_nothing_left(before: (usize, usize)) {
     assert!(now <= sockets, "sockets: {now}, before: {sockets}");
 }
 
-fn open_read_close(host: &mut Host, url: &str) {
-    let mut inst = host.open(Some(url)).unwrap();
-    let (events, end) = inst.collect(1, Duration::from_secs(5));
-    assert_eq!(events.len(), 1, "{end:?}");
+/// Opens `params`, reads `want` events, and closes.
+fn open_read_close(host: &mut Host, params: &str, want: usize) {
+    let mut inst = host.open(Some(params)).unwrap();
+    let (events, end) = inst.collect(want, Duration::from_secs(10));
+    assert_eq!(events.len(), want, "{end:?}");
     inst.close();
 }
 
@@ -71,13 +72,13 @@ fn open_close_100_times_leaves_no_thread_and_no_socket_behind() {
     let url = server.url(FAKE_TOKEN);
     let mut host = Host::init(&fast_config(json!({}))).unwrap();
     // The first open starts process-wide helpers that live on (smol's reactor thread).
-    open_read_close(&mut host, &url);
+    open_read_close(&mut host, &url, 1);
     assert_eq!(settle(0, || server.active()), 0);
     let before = (support::thread_count(), support::socket_count());
 
     let started = Instant::now();
     for _ in 0..100 {
-        open_read_close(&mut host, &url);
+        open_read_close(&mut host, &url, 1);
     }
     let took = started.elapsed();
     eprintln!("100 open/read/close cycles in {took:?}");
@@ -124,20 +125,14 @@ fn closing_a_source_of_five_streams_joins_every_one() {
     )
     .to_string();
     let mut host = Host::init(&fast_config(json!({}))).unwrap();
-    let open_read_close = |host: &mut Host| {
-        let mut inst = host.open(Some(&params)).unwrap();
-        let (events, end) = inst.collect(50, Duration::from_secs(10));
-        assert_eq!(events.len(), 50, "{end:?}");
-        inst.close();
-    };
     let all_ended = || servers.iter().map(|s| s.active()).sum::<usize>();
     // The first open starts process-wide helpers that live on (smol's reactor thread).
-    open_read_close(&mut host);
+    open_read_close(&mut host, &params, 50);
     assert_eq!(settle(0, all_ended), 0);
     let before = (support::thread_count(), support::socket_count());
 
     for _ in 0..10 {
-        open_read_close(&mut host);
+        open_read_close(&mut host, &params, 50);
     }
 
     assert_eq!(
