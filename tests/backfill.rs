@@ -356,12 +356,7 @@ fn a_replay_that_never_finishes_is_bounded_by_backfill_timeout() {
     // The server trickles its history, one frame every 300 ms, and never closes: the
     // backfillTimeoutMs (1 s) ends it as incomplete; the live tail is not disturbed.
     let tl = Timeline::recent(Duration::ZERO, 10);
-    let mut replay = vec![Step::Upgrade];
-    for i in 10..20 {
-        replay.push(Step::Text(tl.frame(i)));
-        replay.push(Step::Hold(ms(300)));
-    }
-    let server = gap_server(&tl, Some(replay));
+    let server = gap_server(&tl, Some(trickling(&tl, 10..20, ms(300))));
     let mut host = Host::init(&config(json!({"backfillTimeoutMs": 1000}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let addr = server.addr().to_string();
@@ -462,11 +457,7 @@ fn a_replay_cut_short_by_the_live_connection_resumes_after_the_next_reconnection
     let tl = straddling_a_second();
     let server = WsServer::ws(vec![Step::Upgrade]);
     server.history(tl.history(0..20));
-    let mut slow = vec![Step::Upgrade];
-    for i in 0..15 {
-        slow.push(Step::Text(tl.frame(i)));
-        slow.push(Step::Hold(ms(20)));
-    }
+    let mut slow = trickling(&tl, 0..15, ms(20));
     slow.push(Step::Hold(ms(5000)));
     server
         .push_replay(slow)
@@ -539,6 +530,16 @@ fn a_replay_that_keeps_failing_is_given_up_after_three_attempts() {
 }
 
 /// A replay connection that sends `range` of `tl`, then `then`.
+/// A replay that sends the events of `range` one every `every`.
+fn trickling(tl: &Timeline, range: std::ops::Range<usize>, every: Duration) -> Vec<Step> {
+    let mut s = vec![Step::Upgrade];
+    for i in range {
+        s.push(Step::Text(tl.frame(i)));
+        s.push(Step::Hold(every));
+    }
+    s
+}
+
 fn replaying(
     tl: &Timeline,
     range: std::ops::Range<usize>,
@@ -619,12 +620,7 @@ fn closing_during_a_replay_does_not_report_the_window_as_missed() {
     // The instance closes while the replay trickles: no warning that events may be missing
     // (the position left for the next open covers what was not replayed).
     let tl = Timeline::recent(Duration::ZERO, 10);
-    let mut slow = vec![Step::Upgrade];
-    for i in 10..20 {
-        slow.push(Step::Text(tl.frame(i)));
-        slow.push(Step::Hold(ms(200)));
-    }
-    let server = gap_server(&tl, Some(slow));
+    let server = gap_server(&tl, Some(trickling(&tl, 10..20, ms(200))));
     let mut host = Host::init(&config(json!({}))).unwrap();
     let mut inst = host.open(Some(&server.url(FAKE_TOKEN))).unwrap();
     let events = collect_until(&mut inst, 5 * SECOND, |e| {
